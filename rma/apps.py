@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RmaConfig(AppConfig):
+    name = "rma"
+    verbose_name = "Returns"

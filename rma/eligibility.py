@@ -1,0 +1,201 @@
+"""Return eligibility (SPEC section 4) as pure functions: rows in, reasons out.
+
+Nothing here queries the database. `rma.selectors.order_for_eligibility` fetches
+an order with everything these functions read: the store, the lines with their
+`held_quantity` annotation, and every override of each line (`line.all_overrides`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from .errors import DESCRIPTIONS
+from .policy import StorePolicy
+
+
+class Overrider(Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+# Permission codenames (app label "rma") that allow overriding, by who may override.
+OVERRIDE_PERMISSIONS = {
+    Overrider.AGENT: ("rma.override_ineligibility", "rma.override_any_ineligibility"),
+    Overrider.SUPERVISOR: ("rma.override_any_ineligibility",),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    order_level: bool
+    overridable_by: Overrider | None
+
+    @property
+    def description(self) -> str:
+        return DESCRIPTIONS[self.code]
+
+
+RULES = {
+    rule.code: rule
+    for rule in (
+        Rule("RMA 1006", order_level=False, overridable_by=Overrider.AGENT),
+        Rule("RMA 1007", order_level=False, overridable_by=None),
+        Rule("RMA 1008", order_level=True, overridable_by=None),
+        Rule("RMA 1015", order_level=True, overridable_by=Overrider.SUPERVISOR),
+        Rule("RMA 1016", order_level=False, overridable_by=Overrider.SUPERVISOR),
+        Rule("RMA 1017", order_level=True, overridable_by=Overrider.SUPERVISOR),
+        Rule("RMA 1019", order_level=False, overridable_by=Overrider.SUPERVISOR),
+        Rule("RMA 1020", order_level=False, overridable_by=Overrider.SUPERVISOR),
+    )
+}
+
+
+def can_override(user, code: str) -> bool:
+    """Whether `user` holds a permission that overrides `code` (never 1007 or 1008)."""
+    rule = RULES.get(code)
+    if rule is None or rule.overridable_by is None:
+        return False
+    return any(user.has_perm(perm) for perm in OVERRIDE_PERMISSIONS[rule.overridable_by])
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    line: object
+    ordered_quantity: int
+    returnable_quantity: int
+    # Rules that fail and are not overridden, in code order.
+    failures: tuple[Rule, ...]
+    # Rules that fail but an unexpired override removes.
+    overridden: tuple[Rule, ...]
+    last_return_moment: dt.datetime
+
+    @property
+    def eligible(self) -> bool:
+        return not self.failures
+
+    @property
+    def line_number(self) -> int:
+        return self.line.line_number
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(rule.code for rule in self.failures)
+
+
+def reference_moment(*, order, line) -> dt.datetime:
+    """The moment the return window starts from: delivery, else shipping, else placing."""
+    return line.delivered_at or order.delivered_at or order.shipped_at or order.placed_at
+
+
+def last_return_moment(*, order, line, policy: StorePolicy, timezone: str) -> dt.datetime:
+    """End of the day (store timezone) of the reference date plus the window."""
+    zone = ZoneInfo(timezone)
+    reference_date = reference_moment(order=order, line=line).astimezone(zone).date()
+    last_day = reference_date + dt.timedelta(days=policy.return_window_days)
+    return dt.datetime.combine(last_day, dt.time.max, tzinfo=zone)
+
+
+def order_level_codes(*, order, policy: StorePolicy) -> list[str]:
+    """Codes that fail for the whole order (reported on every line)."""
+    codes = []
+    if order.status not in policy.returnable_statuses:
+        codes.append("RMA 1008")
+    address = order.shipping_address or {}
+    country = (address.get("country") or "").strip().upper()
+    if policy.allowed_countries and country not in policy.allowed_countries:
+        codes.append("RMA 1015")
+    state = (address.get("state") or "").strip().casefold()
+    if state and state in policy.excluded_states:
+        codes.append("RMA 1017")
+    return codes
+
+
+def line_level_codes(
+    *, order, line, policy: StorePolicy, returnable_quantity: int, last_moment, now
+) -> list[str]:
+    codes = []
+    if now > last_moment:
+        codes.append("RMA 1006")
+    if returnable_quantity <= 0:
+        codes.append("RMA 1007")
+    if line.hazmat and not policy.hazmat_returnable:
+        codes.append("RMA 1016")
+    if line.final_sale or line.item_id in policy.excluded_items:
+        codes.append("RMA 1019")
+    if (line.department or "").strip().casefold() in policy.excluded_departments:
+        codes.append("RMA 1020")
+    return codes
+
+
+def is_override_active(override, now) -> bool:
+    return override.expires_at is None or override.expires_at > now
+
+
+def evaluate_line(
+    *,
+    order,
+    line,
+    policy: StorePolicy,
+    timezone: str,
+    held_quantity: int,
+    overrides,
+    now: dt.datetime,
+    order_codes: list[str] | None = None,
+) -> LineEligibility:
+    """Every rule of SPEC section 4 for one line; overrides remove overridable codes."""
+    if order_codes is None:
+        order_codes = order_level_codes(order=order, policy=policy)
+    returnable_quantity = max(line.quantity - held_quantity, 0)
+    last_moment = last_return_moment(order=order, line=line, policy=policy, timezone=timezone)
+    codes = set(order_codes) | set(
+        line_level_codes(
+            order=order,
+            line=line,
+            policy=policy,
+            returnable_quantity=returnable_quantity,
+            last_moment=last_moment,
+            now=now,
+        )
+    )
+    overridden_codes = {
+        override.code for override in overrides if is_override_active(override, now)
+    }
+    failures, overridden = [], []
+    for code in sorted(codes):
+        rule = RULES[code]
+        if rule.overridable_by is not None and code in overridden_codes:
+            overridden.append(rule)
+        else:
+            failures.append(rule)
+    return LineEligibility(
+        line=line,
+        ordered_quantity=line.quantity,
+        returnable_quantity=returnable_quantity,
+        failures=tuple(failures),
+        overridden=tuple(overridden),
+        last_return_moment=last_moment,
+    )
+
+
+def evaluate_order(order, *, now: dt.datetime) -> list[LineEligibility]:
+    """Eligibility of every line of an order fetched by `order_for_eligibility`."""
+    store = order.store
+    policy = StorePolicy.of(store)
+    order_codes = order_level_codes(order=order, policy=policy)
+    return [
+        evaluate_line(
+            order=order,
+            line=line,
+            policy=policy,
+            timezone=store.timezone,
+            held_quantity=line.held_quantity,
+            overrides=line.all_overrides,
+            now=now,
+            order_codes=order_codes,
+        )
+        for line in order.lines.all()
+    ]

@@ -1,0 +1,34 @@
+"""Shared fixtures.
+
+Tests marked `postgres` or `redis` need those services. Without them they skip, unless
+REQUIRE_SERVICES=1 (as in CI), where a missing service fails them instead.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def missing_services(item) -> list[str]:
+    missing = []
+    if "postgres" in item.keywords and connection.vendor != "postgresql":
+        missing.append("PostgreSQL (DATABASE_URL)")
+    if "redis" in item.keywords and not os.environ.get("CELERY_BROKER_URL"):
+        missing.append("Redis (CELERY_BROKER_URL)")
+    return missing
+
+
+def pytest_runtest_setup(item):
+    missing = missing_services(item)
+    if missing and REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but this test's services are missing: {missing}")
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"

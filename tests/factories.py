@@ -1,0 +1,162 @@
+"""factory_boy factories for the domain; defaults make an order that is eligible for return."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from rma.models import (
+    ApiKey,
+    Channel,
+    EligibilityOverride,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Rma,
+    RmaEvent,
+    RmaLine,
+    RmaStatus,
+    Store,
+    Supplier,
+)
+from rma.numbers import new_rma_number
+
+ADDRESS = {
+    "name": "TMS Returns",
+    "line1": "1 Warehouse Way",
+    "line2": "",
+    "city": "King of Prussia",
+    "state": "PA",
+    "postal_code": "19406",
+    "country": "US",
+}
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"ST{n:04d}")
+    name = factory.LazyAttribute(lambda o: f"Store {o.code}")
+    currency = "USD"
+    timezone = "America/New_York"
+    support_email = "care@example.com"
+    return_address = factory.LazyFunction(lambda: dict(ADDRESS))
+    policy = factory.LazyFunction(dict)
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Supplier
+
+    store = factory.SubFactory(StoreFactory)
+    code = factory.Sequence(lambda n: f"SUP{n}")
+    name = factory.LazyAttribute(lambda o: f"Supplier {o.code}")
+    email = factory.LazyAttribute(lambda o: f"rma@{o.code.lower()}.example")
+    return_address = factory.LazyFunction(
+        lambda: {**ADDRESS, "name": "Supplier Returns", "city": "Reno", "state": "NV"}
+    )
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    store = factory.SubFactory(StoreFactory)
+    order_id = factory.Sequence(lambda n: f"{3000000000 + n}")
+    status = OrderStatus.DELIVERED
+    placed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=6))
+    shipped_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=5))
+    delivered_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=2))
+    customer_email = "ada@example.com"
+    customer_name = "Ada Lovelace"
+    shipping_address = factory.LazyFunction(
+        lambda: {
+            "line1": "12 Elm St",
+            "city": "Philadelphia",
+            "state": "PA",
+            "postal_code": "19103",
+            "country": "US",
+        }
+    )
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    line_number = factory.Sequence(lambda n: n + 1)
+    item_id = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    title = factory.LazyAttribute(lambda o: f"Item {o.item_id}")
+    department = "Accessories"
+    quantity = 2
+    unit_price = Decimal("39.99")
+    weight = Decimal("1.2")
+    length = Decimal("16")
+    width = Decimal("12")
+    height = Decimal("2")
+
+
+class RmaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rma
+
+    order = factory.SubFactory(OrderFactory)
+    store = factory.LazyAttribute(lambda o: o.order.store)
+    rma_number = factory.LazyFunction(new_rma_number)
+    status = RmaStatus.AUTHORIZED
+    channel = Channel.PORTAL
+
+
+class RmaLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RmaLine
+
+    rma = factory.SubFactory(RmaFactory)
+    order_line = factory.SubFactory(OrderLineFactory, order=factory.SelfAttribute("..rma.order"))
+    quantity = 1
+    reason_code = "TOO_SMALL"
+
+
+class RmaEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RmaEvent
+
+    rma = factory.SubFactory(RmaFactory)
+    type = "rma.created"
+    actor_type = "SYSTEM"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    is_staff = True
+
+
+class EligibilityOverrideFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EligibilityOverride
+
+    order_line = factory.SubFactory(OrderLineFactory)
+    code = "RMA 1006"
+    agent = factory.SubFactory(UserFactory)
+    justification = "Customer was travelling; goodwill."
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiKey
+
+    store = factory.SubFactory(StoreFactory)
+    name = "test key"
+    prefix = factory.Sequence(lambda n: f"pfx{n:05d}")
+    key_hash = "0" * 64
