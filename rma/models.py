@@ -4,6 +4,8 @@ Fields, choices and database constraints only; business rules live in
 `eligibility.py`, `transitions.py` and `services/`.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -179,6 +181,8 @@ class Rma(models.Model):
     label_file = models.FileField(upload_to="labels/%Y/%m/", blank=True)
     label_failure_reason = models.CharField(max_length=500, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
+    # The RMAs created by one request (one per return destination) share this value.
+    request_group = models.UUIDField(default=uuid.uuid4, db_index=True)
     transaction_id = models.CharField(max_length=100, blank=True)
     customer_comment = models.TextField(blank=True)
     status_reason = models.TextField(blank=True)
@@ -370,6 +374,8 @@ class Notification(models.Model):
     """One email about one event to one recipient: the outbox that makes sending exactly-once."""
 
     rma = models.ForeignKey(Rma, on_delete=models.CASCADE, related_name="notifications")
+    # Every RMA the email covers (one request split by destination gets one confirmation).
+    rma_ids = models.JSONField(default=list)
     kind = models.CharField(max_length=40)
     recipient = models.EmailField()
     # Unique per intended email, e.g. "confirmation" or "confirmation:resend:2".
