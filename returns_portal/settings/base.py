@@ -151,7 +151,21 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than the longest retry delay, so a late-acked task is never redelivered while it waits.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# A broker that is down must not hold up the request that enqueues: give up fast, the
+# sweeper re-enqueues from the outbox rows.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TIMEZONE = "UTC"
+# Outbox rows older than this that are still pending are enqueued again by the sweeper.
+SWEEPER_GRACE_SECONDS = env.int("SWEEPER_GRACE_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outboxes": {"task": "rma.sweep", "schedule": 60.0},
+    "expire-rmas": {"task": "rma.expire_overdue", "schedule": 15 * 60.0},
+}
 
 # Return labels: builtin (WeasyPrint PDF), http (external service) or none.
 LABEL_SERVICE = env("LABEL_SERVICE", default="builtin")

@@ -1,0 +1,78 @@
+"""Building the shopper's and supplier's emails: HTML and plain text, store branding."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from labels.links import label_url
+
+from .links import status_url
+from .models import LabelStatus, Notification, Rma
+
+
+def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
+    subjects = {
+        "request_received": _("We received your return request %(numbers)s"),
+        "confirmation": _("Your return %(numbers)s is approved"),
+        "supplier_notice": _("Return %(numbers)s is on its way to you"),
+        "rejected": _("Your return request %(numbers)s was not approved"),
+        "cancelled": _("Your return %(numbers)s is cancelled"),
+        "expired": _("Your return %(numbers)s has expired"),
+        "received": _("We received your parcel for return %(numbers)s"),
+        "resolved": _("Your return %(numbers)s is complete"),
+    }
+    return f"{store_name}: " + subjects[kind] % {"numbers": numbers}
+
+
+def label_attachments(rmas: list[Rma]) -> list[tuple[str, bytes, str]]:
+    attachments = []
+    for rma in rmas:
+        if rma.label_status == LabelStatus.ISSUED and rma.label_file:
+            with default_storage.open(rma.label_file.name, "rb") as label:
+                attachments.append(
+                    (f"return-label-{rma.rma_number}.pdf", label.read(), "application/pdf")
+                )
+    return attachments
+
+
+def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAlternatives:
+    """The email for a notification about `rmas` (all of one store and order)."""
+    store = rmas[0].store
+    context = {
+        "kind": notification.kind,
+        "store": store,
+        "order": rmas[0].order,
+        "brand_colour": store.brand_colour or "#1d4ed8",
+        "rmas": [
+            {
+                "rma": rma,
+                "lines": list(rma.lines.all()),
+                "status_url": status_url(rma),
+                "label_url": label_url(rma) if rma.label_status == LabelStatus.ISSUED else "",
+                "destination": (
+                    rma.supplier.return_address if rma.supplier_id else store.return_address
+                ),
+            }
+            for rma in rmas
+        ],
+        "label_pending": any(rma.label_status == LabelStatus.FAILED for rma in rmas),
+        "for_supplier": notification.kind == "supplier_notice",
+    }
+    numbers = ", ".join(rma.rma_number for rma in rmas)
+    message = EmailMultiAlternatives(
+        subject=subject_for(notification.kind, store_name=store.name, numbers=numbers),
+        body=render_to_string("emails/notification.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        reply_to=[store.support_email] if store.support_email else None,
+        headers={"X-RMA-Number": numbers},
+    )
+    message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
+    if notification.kind in ("confirmation", "supplier_notice"):
+        for attachment in label_attachments(rmas):
+            message.attach(*attachment)
+    return message

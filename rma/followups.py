@@ -1,0 +1,81 @@
+"""What happens after a change commits: labels, emails (webhooks are written by events).
+
+Each function writes the outbox rows inside the caller's transaction and enqueues their
+tasks on commit, so nothing is sent for a change that rolls back and nothing is lost
+when the broker is down.
+"""
+
+from __future__ import annotations
+
+from .models import LabelStatus, Notification, Rma, RmaStatus
+from .queue import enqueue_on_commit
+
+NOTIFICATION_FOR_STATUS = {
+    RmaStatus.REJECTED: "rejected",
+    RmaStatus.CANCELLED: "cancelled",
+    RmaStatus.EXPIRED: "expired",
+    RmaStatus.RECEIVED: "received",
+    RmaStatus.RESOLVED: "resolved",
+}
+
+# Emails that wait until every covered RMA's label is issued or has definitely failed.
+LABEL_GATED_KINDS = frozenset({"confirmation", "supplier_notice"})
+
+
+def notification_queue(
+    *, kind: str, rmas: list[Rma], key: str, recipient: str = ""
+) -> Notification:
+    """Record one email (idempotent by `key`) and send it after commit."""
+    first = rmas[0]
+    notification, created = Notification.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "rma": first,
+            "rma_ids": [rma.pk for rma in rmas],
+            "kind": kind,
+            "recipient": recipient or first.order.customer_email,
+        },
+    )
+    if created:
+        enqueue_on_commit("rma.send_notification", notification_id=notification.pk)
+    return notification
+
+
+def request_created(*, rmas: list[Rma]) -> None:
+    """After a request: one email for the whole request, labels for what is authorized."""
+    group = rmas[0].request_group
+    pending = [rma for rma in rmas if rma.status == RmaStatus.REQUESTED]
+    authorized = [rma for rma in rmas if rma.status == RmaStatus.AUTHORIZED]
+    if pending:
+        notification_queue(kind="request_received", rmas=pending, key=f"request_received:{group}")
+    if authorized:
+        _authorized(authorized, key=f"confirmation:{group}")
+
+
+def status_changed(*, rma: Rma, to_status: str) -> None:
+    if to_status == RmaStatus.AUTHORIZED:
+        _authorized([rma], key=f"confirmation:rma:{rma.pk}")
+    elif kind := NOTIFICATION_FOR_STATUS.get(to_status):
+        notification_queue(kind=kind, rmas=[rma], key=f"{kind}:rma:{rma.pk}")
+
+
+def confirmation_resend(*, rma: Rma) -> Notification:
+    """Queue the confirmation again (an agent's resend), as a new email of its own."""
+    count = Notification.objects.filter(rma=rma, kind="confirmation").count()
+    return notification_queue(
+        kind="confirmation", rmas=[rma], key=f"confirmation:rma:{rma.pk}:resend:{count}"
+    )
+
+
+def _authorized(rmas: list[Rma], *, key: str) -> None:
+    notification_queue(kind="confirmation", rmas=rmas, key=key)
+    for rma in rmas:
+        if rma.supplier_id and rma.supplier.email:
+            notification_queue(
+                kind="supplier_notice",
+                rmas=[rma],
+                key=f"supplier_notice:rma:{rma.pk}",
+                recipient=rma.supplier.email,
+            )
+        if rma.label_status == LabelStatus.PENDING:
+            enqueue_on_commit("rma.issue_label", rma_id=rma.pk)

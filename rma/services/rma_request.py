@@ -1,0 +1,221 @@
+"""Creating RMAs: the one request service behind the portal, the API and agents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from rma import followups
+from rma.eligibility import evaluate_order
+from rma.errors import LineFailure, RequestError, RmaError
+from rma.models import LabelStatus, Order, Rma, RmaLine, RmaPhoto, RmaStatus
+from rma.numbers import new_rma_number
+from rma.policy import StorePolicy
+from rma.selectors import orders_for_eligibility
+
+from .actors import Actor
+from .events import record_event
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    line_number: int
+    quantity: int
+    reason_code: str
+    comment: str = ""
+    # The API names the SKU too; when given it must match the line (else RMA 1005).
+    item_id: str | None = None
+    photos: Sequence = field(default_factory=tuple)
+
+
+def _line_failures(requested: RequestedLine, verdict) -> list[LineFailure]:
+    number = requested.line_number
+    if verdict is None or (
+        requested.item_id is not None and requested.item_id != verdict.line.item_id
+    ):
+        return [LineFailure(number, "RMA 1005")]
+    failures = [LineFailure(number, code) for code in verdict.codes]
+    over_limit = requested.quantity <= 0 or requested.quantity > verdict.returnable_quantity
+    if over_limit and "RMA 1007" not in verdict.codes:
+        failures.append(LineFailure(number, "RMA 1007"))
+    return failures
+
+
+def _check_choices(*, policy: StorePolicy, lines, resolution: str, channel: str) -> None:
+    if resolution not in policy.resolutions:
+        raise RequestError(
+            f"Resolution {resolution!r} is not offered by this store.", field="resolution"
+        )
+    numbers = [line.line_number for line in lines]
+    if len(set(numbers)) != len(numbers):
+        raise RequestError("Each order line may be requested only once.", field="lines")
+    for line in lines:
+        reason = policy.reason(line.reason_code)
+        if reason is None:
+            raise RequestError(
+                f"Reason {line.reason_code!r} is not one of this store's reasons.",
+                field=f"line-{line.line_number}-reason",
+            )
+        # Photos are asked of shoppers; agents and API callers describe the goods in comments.
+        if reason.requires_photo and channel == "PORTAL" and not line.photos:
+            raise RequestError(
+                "A photo is required for this reason.", field=f"line-{line.line_number}-photo"
+            )
+
+
+def _lock_and_evaluate(order: Order, now: dt.datetime) -> tuple[Order, dict]:
+    """Lock the order row (serialising concurrent requests) and evaluate it afresh."""
+    Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
+    fresh = orders_for_eligibility().get(pk=order.pk)
+    return fresh, {verdict.line_number: verdict for verdict in evaluate_order(fresh, now=now)}
+
+
+@transaction.atomic
+def rma_request(
+    *,
+    order: Order,
+    lines: Sequence[RequestedLine],
+    resolution: str,
+    actor: Actor,
+    channel: str,
+    comment: str = "",
+    transaction_id: str = "",
+    now: dt.datetime | None = None,
+) -> list[Rma]:
+    """Request a return of some lines of an order; one RMA per return destination.
+
+    Every line is checked against eligibility (SPEC section 4) under a lock on the order,
+    and every failure is reported at once as `RmaError` with `items`. Each RMA is
+    AUTHORIZED at once unless one of its reasons requires review. Follow-up work (label,
+    emails, webhooks) is scheduled to run after commit.
+    """
+    now = now or timezone.now()
+    if not lines:
+        raise RequestError("Choose at least one item to return.", field="lines")
+    policy = StorePolicy.of(order.store)
+    _check_choices(policy=policy, lines=lines, resolution=resolution, channel=channel)
+    order, verdicts = _lock_and_evaluate(order, now)
+
+    failures = [
+        failure
+        for requested in lines
+        for failure in _line_failures(requested, verdicts.get(requested.line_number))
+    ]
+    if failures:
+        first_code = min(failures, key=lambda f: f.code != "RMA 1005").code
+        raise RmaError(first_code, items=failures)
+
+    by_destination = defaultdict(list)
+    for requested in lines:
+        by_destination[verdicts[requested.line_number].line.supplier_id].append(requested)
+
+    group = uuid.uuid4()
+    rmas = [
+        _create_rma(
+            order=order,
+            policy=policy,
+            supplier_id=supplier_id,
+            lines=destination_lines,
+            verdicts=verdicts,
+            resolution=resolution,
+            actor=actor,
+            channel=channel,
+            comment=comment,
+            transaction_id=transaction_id,
+            group=group,
+            now=now,
+        )
+        for supplier_id, destination_lines in sorted(
+            by_destination.items(), key=lambda item: (item[0] is not None, item[0] or 0)
+        )
+    ]
+    followups.request_created(rmas=rmas)
+    return rmas
+
+
+def _create_rma(
+    *,
+    order,
+    policy,
+    supplier_id,
+    lines,
+    verdicts,
+    resolution,
+    actor,
+    channel,
+    comment,
+    transaction_id,
+    group,
+    now,
+) -> Rma:
+    needs_review = any(policy.reason(line.reason_code).requires_review for line in lines)
+    status = RmaStatus.REQUESTED if needs_review else RmaStatus.AUTHORIZED
+    rma = Rma.objects.create(
+        store=order.store,
+        order=order,
+        rma_number=_unused_rma_number(),
+        status=status,
+        resolution=resolution,
+        supplier_id=supplier_id,
+        label_status=LabelStatus.NOT_REQUIRED
+        if settings.LABEL_SERVICE == "none"
+        else LabelStatus.PENDING,
+        channel=channel,
+        request_group=group,
+        transaction_id=transaction_id,
+        customer_comment=comment,
+        authorized_at=None if needs_review else now,
+        expires_at=None if needs_review else now + dt.timedelta(days=policy.rma_expiry_days),
+    )
+    for requested in lines:
+        rma_line = RmaLine.objects.create(
+            rma=rma,
+            order_line=verdicts[requested.line_number].line,
+            quantity=requested.quantity,
+            reason_code=requested.reason_code,
+            customer_comment=requested.comment,
+        )
+        for photo in requested.photos:
+            RmaPhoto.objects.create(
+                rma_line=rma_line, image=photo, content_type=getattr(photo, "content_type", "")
+            )
+    record_event(
+        rma=rma,
+        type="rma.created",
+        actor=actor,
+        data={
+            "channel": channel,
+            "status": status,
+            "resolution": resolution,
+            "lines": [
+                {
+                    "line_number": line.line_number,
+                    "quantity": line.quantity,
+                    "reason": line.reason_code,
+                }
+                for line in lines
+            ],
+        },
+    )
+    if status == RmaStatus.AUTHORIZED:
+        record_event(
+            rma=rma,
+            type="rma.authorized",
+            actor=Actor.system("return policy"),
+            data={"from": None, "to": status, "automatic": True},
+        )
+    return rma
+
+
+def _unused_rma_number() -> str:
+    while True:
+        number = new_rma_number()
+        if not Rma.objects.filter(rma_number=number).exists():
+            return number

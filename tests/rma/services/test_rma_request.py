@@ -1,0 +1,147 @@
+"""The one request service: eligibility under lock, one RMA per destination, follow-ups."""
+
+import pytest
+
+from rma.errors import RequestError, RmaError
+from rma.models import Notification, RmaEvent, RmaStatus
+from rma.services.actors import Actor
+from rma.services.rma_request import RequestedLine, rma_request
+from tests.factories import OrderFactory, OrderLineFactory, StoreFactory, SupplierFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def request(order, *lines, resolution="REFUND", channel="PORTAL"):
+    return rma_request(
+        order=order,
+        lines=list(lines),
+        resolution=resolution,
+        actor=Actor.shopper(order.customer_email),
+        channel=channel,
+    )
+
+
+@pytest.fixture
+def order():
+    line = OrderLineFactory(line_number=1, quantity=2)
+    OrderLineFactory(order=line.order, line_number=2, quantity=1)
+    return line.order
+
+
+def test_eligible_request_is_authorized_with_events_and_confirmation(
+    order, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        [rma] = request(order, RequestedLine(1, 2, "TOO_SMALL"))
+    assert rma.status == RmaStatus.AUTHORIZED
+    assert rma.expires_at is not None
+    assert [line.quantity for line in rma.lines.all()] == [2]
+    assert list(rma.events.values_list("type", flat=True)) == ["rma.created", "rma.authorized"]
+    assert Notification.objects.get().kind == "confirmation"
+    assert callbacks, "label and email are enqueued after commit"
+
+
+def test_reason_requiring_review_leaves_the_request_for_an_agent(order):
+    order.store.policy = {
+        "reasons": [
+            {
+                "code": "DAMAGED",
+                "description": "Damaged",
+                "seller_fault": True,
+                "requires_review": True,
+                "requires_photo": False,
+            }
+        ]
+    }
+    order.store.save()
+    [rma] = request(order, RequestedLine(1, 1, "DAMAGED"))
+    assert rma.status == RmaStatus.REQUESTED
+    assert rma.expires_at is None
+    assert Notification.objects.get().kind == "request_received"
+
+
+def test_lines_for_different_destinations_make_one_rma_each_and_one_confirmation():
+    store = StoreFactory()
+    acme, bolt = SupplierFactory(store=store), SupplierFactory(store=store)
+    order = OrderFactory(store=store)
+    OrderLineFactory(order=order, line_number=1)
+    OrderLineFactory(order=order, line_number=2, supplier=acme)
+    OrderLineFactory(order=order, line_number=3, supplier=bolt)
+    rmas = request(order, *(RequestedLine(n, 1, "TOO_SMALL") for n in (1, 2, 3)))
+    assert [rma.supplier for rma in rmas] == [None, acme, bolt]
+    assert len({rma.request_group for rma in rmas}) == 1
+    confirmation = Notification.objects.get(kind="confirmation")
+    assert confirmation.rma_ids == [rma.pk for rma in rmas]
+    assert Notification.objects.filter(kind="supplier_notice").count() == 2
+
+
+def test_every_failing_line_is_reported_and_nothing_is_written(order):
+    order.lines.filter(line_number=2).update(final_sale=True)
+    with pytest.raises(RmaError) as refused:
+        request(
+            order,
+            RequestedLine(1, 3, "TOO_SMALL"),
+            RequestedLine(2, 1, "TOO_SMALL"),
+            RequestedLine(9, 1, "TOO_SMALL"),
+        )
+    failures = {(item.line_number, item.code) for item in refused.value.items}
+    assert failures == {(1, "RMA 1007"), (2, "RMA 1019"), (9, "RMA 1005")}
+    assert refused.value.code == "RMA 1005"
+    assert not RmaEvent.objects.exists()
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", [0, -1, 3])
+def test_quantity_outside_the_returnable_range_is_1007(order, quantity):
+    with pytest.raises(RmaError) as refused:
+        request(order, RequestedLine(1, quantity, "TOO_SMALL"))
+    assert refused.value.code == "RMA 1007"
+
+
+def test_quantity_held_by_earlier_rmas_is_not_returnable_again(order):
+    request(order, RequestedLine(1, 2, "TOO_SMALL"))
+    with pytest.raises(RmaError) as refused:
+        request(order, RequestedLine(1, 1, "TOO_SMALL"))
+    assert [item.code for item in refused.value.items] == ["RMA 1007"]
+
+
+def test_item_id_that_does_not_match_the_line_is_1005(order):
+    with pytest.raises(RmaError) as refused:
+        request(order, RequestedLine(1, 1, "TOO_SMALL", item_id="NOT-THIS"))
+    assert refused.value.code == "RMA 1005"
+
+
+@pytest.mark.parametrize(
+    ("lines", "resolution", "field"),
+    [
+        ([], "REFUND", "lines"),
+        ([RequestedLine(1, 1, "TOO_SMALL")], "REPAIR", "resolution"),
+        ([RequestedLine(1, 1, "NO_SUCH_REASON")], "REFUND", "line-1-reason"),
+        ([RequestedLine(1, 1, "TOO_SMALL"), RequestedLine(1, 1, "TOO_SMALL")], "REFUND", "lines"),
+    ],
+)
+def test_requests_to_correct_name_the_field(order, lines, resolution, field):
+    with pytest.raises(RequestError) as refused:
+        request(order, *lines, resolution=resolution)
+    assert refused.value.field == field
+    assert not RmaEvent.objects.exists()
+
+
+def test_photo_is_required_from_shoppers_when_the_reason_says_so(order):
+    order.store.policy = {
+        "reasons": [
+            {
+                "code": "BROKEN",
+                "description": "Broken",
+                "seller_fault": True,
+                "requires_review": False,
+                "requires_photo": True,
+            }
+        ]
+    }
+    order.store.save()
+    with pytest.raises(RequestError) as refused:
+        request(order, RequestedLine(1, 1, "BROKEN"))
+    assert refused.value.field == "line-1-photo"
+    [rma] = request(order, RequestedLine(1, 1, "BROKEN"), channel="API")
+    assert rma.status == RmaStatus.AUTHORIZED
