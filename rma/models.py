@@ -197,6 +197,16 @@ class Rma(models.Model):
         verbose_name = "RMA"
         verbose_name_plural = "RMAs"
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("approve_rma", "Can approve or reject return requests"),
+            ("cancel_rma", "Can cancel returns"),
+            ("create_rma_for_customer", "Can create a return on a customer's behalf"),
+            ("resend_notification", "Can resend emails to the shopper"),
+            ("reissue_label", "Can re-issue return labels"),
+            ("receive_rma", "Can receive returned parcels"),
+            ("resolve_rma", "Can resolve received returns"),
+            ("view_dashboard", "Can view the returns dashboard"),
+        ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="rma_status_created_idx"),
             models.Index(fields=["label_status", "status"], name="rma_label_status_idx"),
@@ -442,6 +452,7 @@ class WebhookDelivery(models.Model):
     class Meta:
         verbose_name_plural = "webhook deliveries"
         ordering = ["created_at", "id"]
+        permissions = [("replay_webhookdelivery", "Can replay webhook deliveries")]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="webhook_due_idx"),
         ]
