@@ -160,3 +160,107 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     name = "test key"
     prefix = factory.Sequence(lambda n: f"pfx{n:05d}")
     key_hash = "0" * 64
+
+
+def spec_import_document() -> dict:
+    """The import document of SPEC section 3, verbatim; a fresh copy each call."""
+    return {
+        "stores": [
+            {
+                "code": "TMSUS",
+                "name": "The Model Store",
+                "currency": "USD",
+                "timezone": "America/New_York",
+                "support_email": "care@example.com",
+                "return_address": dict(ADDRESS),
+                "suppliers": [
+                    {
+                        "code": "ACME",
+                        "name": "Acme Drop",
+                        "email": "rma@acme.example",
+                        "return_address": {
+                            "name": "Acme Returns",
+                            "line1": "9 Dock St",
+                            "city": "Reno",
+                            "state": "NV",
+                            "postal_code": "89501",
+                            "country": "US",
+                        },
+                    }
+                ],
+                "policy": {
+                    "return_window_days": 30,
+                    "returnable_statuses": ["SHIPPED", "DELIVERED"],
+                    "excluded_departments": ["Gift Cards"],
+                    "excluded_items": ["GC-50"],
+                    "hazmat_returnable": False,
+                    "excluded_states": ["HI", "AK"],
+                    "allowed_countries": ["US"],
+                    "resolutions": ["REFUND", "EXCHANGE", "STORE_CREDIT"],
+                    "reasons": [
+                        {
+                            "code": "TOO_SMALL",
+                            "description": "Too small",
+                            "seller_fault": False,
+                            "requires_review": False,
+                            "requires_photo": False,
+                        }
+                    ],
+                    "restocking_fee_percent": "0",
+                    "rma_expiry_days": 30,
+                    "weight_unit": "lb",
+                    "dimension_unit": "in",
+                    "dim_divisor": 139,
+                    "max_weight": "50",
+                    "max_dimension": "48",
+                    "max_dimensional_weight": "70",
+                    "min_invoice_amount": "0.01",
+                    "max_invoice_amount": "5000.00",
+                },
+            }
+        ],
+        "orders": [import_order_data()],
+    }
+
+
+def import_order_data(order_id: str = "3000179302", store: str = "TMSUS", **overrides) -> dict:
+    """One order object of the import format (the SPEC section 3 example by default)."""
+    return {
+        "store": store,
+        "order_id": order_id,
+        "status": "DELIVERED",
+        "placed_at": "2026-11-01T10:00:00Z",
+        "shipped_at": "2026-11-02T10:00:00Z",
+        "delivered_at": "2026-11-05T15:30:00Z",
+        "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+        "shipping_address": {
+            "line1": "12 Elm St",
+            "city": "Philadelphia",
+            "state": "PA",
+            "postal_code": "19103",
+            "country": "US",
+        },
+        "lines": [import_line_data()],
+        **overrides,
+    }
+
+
+def import_line_data(line_number: int = 1, **overrides) -> dict:
+    """One order line of the import format (the SPEC section 3 example by default)."""
+    return {
+        "line_number": line_number,
+        "item_id": "21-RITOCS004b",
+        "title": 'Laptop case 15"',
+        "department": "Accessories",
+        "quantity": 2,
+        "unit_price": "39.99",
+        "weight": "1.2",
+        "length": "16",
+        "width": "12",
+        "height": "2",
+        "hazmat": False,
+        "final_sale": False,
+        "delivered_at": None,
+        "supplier": None,
+        **overrides,
+    }

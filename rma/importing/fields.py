@@ -1,0 +1,256 @@
+"""Value readers for the import format: each checks one JSON value and returns it typed.
+
+A reader takes `(value, where, problems)`, records what is wrong under the path `where`
+(e.g. `orders[0].lines[1].quantity`) and returns the typed value, or None when invalid.
+`simple()` turns a plain `value -> typed value` parser that raises `Invalid` into a reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+# PositiveIntegerField is a 32-bit signed integer on PostgreSQL.
+MAX_INTEGER = 2**31 - 1
+
+
+class Invalid(Exception):
+    """One value is wrong; the message says how, without the path."""
+
+
+class Problems:
+    """Every error of one document, each prefixed by where it is."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.messages.append(f"{where}: {message}" if where else message)
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+
+Reader = Callable[[object, str, Problems], object]
+
+
+def join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def simple(parse: Callable[[object], object]) -> Reader:
+    def read(value, where: str, problems: Problems):
+        try:
+            return parse(value)
+        except Invalid as error:
+            problems.add(where, str(error))
+            return None
+
+    return read
+
+
+@dataclass(frozen=True)
+class Field:
+    read: Reader
+    required: bool = False
+    # Used when the key is absent or null; only immutable values.
+    default: object = None
+
+
+def read_object(value, spec: dict[str, Field], where: str, problems: Problems) -> dict | None:
+    """Check an object against `spec`: no unknown keys, required keys present, each value read."""
+    if not isinstance(value, dict):
+        problems.add(where, f"must be an object, not {type_name(value)}")
+        return None
+    for key in value:
+        if key not in spec:
+            problems.add(where, f'unknown key "{key}"')
+    result = {}
+    for key, field in spec.items():
+        item = value.get(key)
+        if item is None:
+            if field.required:
+                problems.add(where, f'missing required key "{key}"')
+            result[key] = field.default
+        else:
+            result[key] = field.read(item, join(where, key), problems)
+    return result
+
+
+def list_of(read_item: Reader, *, non_empty: bool = False, unique: bool = False) -> Reader:
+    def read(value, where: str, problems: Problems):
+        if not isinstance(value, list):
+            problems.add(where, f"must be a list, not {type_name(value)}")
+            return None
+        if non_empty and not value:
+            problems.add(where, "must not be empty")
+        items = [read_item(item, f"{where}[{index}]", problems) for index, item in enumerate(value)]
+        if unique:
+            counts = Counter(item for item in items if item is not None)
+            for duplicate in sorted(item for item, count in counts.items() if count > 1):
+                problems.add(where, f'"{duplicate}" is listed more than once')
+        return items
+
+    return read
+
+
+def object_of(spec: dict[str, Field]) -> Reader:
+    def read(value, where: str, problems: Problems):
+        return read_object(value, spec, where, problems)
+
+    return read
+
+
+def type_name(value) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", str: "a string", list: "a list", dict: "an object"}.get(
+        type(value), "a number"
+    )
+
+
+def text(
+    max_length: int, *, blank: bool = True, pattern: str = "", pattern_hint: str = ""
+) -> Reader:
+    compiled = re.compile(pattern) if pattern else None
+
+    def parse(value):
+        if not isinstance(value, str):
+            raise Invalid(f"must be a string, not {type_name(value)}")
+        if not blank and not value.strip():
+            raise Invalid("must not be empty")
+        if len(value) > max_length:
+            raise Invalid(f"must be at most {max_length} characters")
+        if compiled and not compiled.fullmatch(value):
+            raise Invalid(f'"{value}" is not valid: {pattern_hint}')
+        return value
+
+    return simple(parse)
+
+
+def upper_code(length: int, what: str) -> Reader:
+    """A code of `length` letters (ISO country or currency), stored in capitals."""
+
+    def parse(value):
+        if not isinstance(value, str) or not re.fullmatch(rf"[A-Za-z]{{{length}}}", value):
+            raise Invalid(f"must be a {what} of {length} letters, not {value!r}")
+        return value.upper()
+
+    return simple(parse)
+
+
+def choice(values) -> Reader:
+    allowed = tuple(values)
+
+    def parse(value):
+        if value not in allowed:
+            raise Invalid(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return simple(parse)
+
+
+def integer(*, minimum: int, maximum: int = MAX_INTEGER) -> Reader:
+    def parse(value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"must be a whole number, not {value!r}")
+        if value < minimum:
+            raise Invalid(f"must be at least {minimum} (got {value})")
+        if value > maximum:
+            raise Invalid(f"must be at most {maximum} (got {value})")
+        return value
+
+    return simple(parse)
+
+
+def decimal(
+    *,
+    minimum: Decimal = Decimal(0),
+    maximum: Decimal | None = None,
+    positive: bool = False,
+    decimal_places: int = 6,
+    max_digits: int = 18,
+) -> Reader:
+    """A decimal given as a string or a JSON number, read exactly (never through float)."""
+    step = Decimal(1).scaleb(-decimal_places)
+    limit = Decimal(10) ** (max_digits - decimal_places)
+
+    def parse(value):
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise Invalid(f"must be a decimal number, as a string or a number, not {value!r}")
+        try:
+            # str() of a float is its shortest exact spelling, so 39.99 stays 39.99.
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise Invalid(f"must be a decimal number, not {value!r}") from None
+        if not number.is_finite():
+            raise Invalid(f"must be a finite number, not {value!r}")
+        if number < minimum or (positive and number == 0):
+            raise Invalid(f"must be {'above' if positive else 'at least'} {minimum} (got {value})")
+        if (maximum is not None and number > maximum) or abs(number) >= limit:
+            raise Invalid(f"is too large (got {value})")
+        if number != number.quantize(step):
+            raise Invalid(f"must have at most {decimal_places} decimal places (got {value})")
+        return number
+
+    return simple(parse)
+
+
+def _boolean(value):
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, not {value!r}")
+    return value
+
+
+def _timestamp(value):
+    if not isinstance(value, str):
+        raise Invalid(f"must be an ISO 8601 timestamp string, not {type_name(value)}")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f'"{value}" is not an ISO 8601 timestamp') from None
+    if moment.utcoffset() is None:
+        raise Invalid(f'timestamp "{value}" has no UTC offset (end it with Z or +hh:mm)')
+    return moment
+
+
+def _validated(validator, what: str) -> Reader:
+    """A string accepted by a Django validator."""
+
+    def parse(value):
+        if not isinstance(value, str):
+            raise Invalid(f"must be {what}, not {type_name(value)}")
+        try:
+            validator(value)
+        except ValidationError:
+            raise Invalid(f'"{value}" is not {what}') from None
+        return value
+
+    return simple(parse)
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone(value):
+    if value not in _timezones():
+        raise Invalid(f"{value!r} is not an IANA time zone such as America/New_York")
+    return value
+
+
+boolean = simple(_boolean)
+timestamp = simple(_timestamp)
+email = _validated(validate_email, "a valid email address")
+url = _validated(URLValidator(schemes=["http", "https"]), "a valid http(s) URL")
+timezone_name = simple(_timezone)

@@ -1,0 +1,313 @@
+"""The import document of SPEC section 3: its keys, their types, and reading it into rows.
+
+Reading is pure (no queries): it collects every problem of the document and returns
+the rows to write. Checks that need the database (known stores and suppliers, lines
+held by RMAs) are in `upsert.py`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rma.models import Order, OrderLine, OrderStatus, Resolution, Store, Supplier
+from rma.policy import POLICY_DEFAULTS, StorePolicy
+
+from .fields import (
+    Field,
+    Problems,
+    boolean,
+    choice,
+    decimal,
+    email,
+    integer,
+    join,
+    list_of,
+    object_of,
+    read_object,
+    text,
+    timestamp,
+    timezone_name,
+    upper_code,
+    url,
+)
+
+WEIGHT_UNITS = ("lb", "oz", "kg", "g")
+DIMENSION_UNITS = ("in", "cm")
+
+
+def _max_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+def _line_decimal(name: str):
+    field = OrderLine._meta.get_field(name)
+    return decimal(decimal_places=field.decimal_places, max_digits=field.max_digits)
+
+
+def _unique_by(key: str, read_item, *, non_empty: bool = False):
+    """A list of objects in which `key` (a code or number) appears only once."""
+    read_list = list_of(read_item, non_empty=non_empty)
+
+    def read(value, where: str, problems: Problems):
+        items = read_list(value, where, problems)
+        name = where.rsplit(".", 1)[-1]
+        for duplicate, indexes in duplicates(items or [], key).items():
+            for index in indexes[1:]:
+                problems.add(
+                    f"{where}[{index}].{key}",
+                    f"{duplicate!r} is already used by {name}[{indexes[0]}]",
+                )
+        return items
+
+    return read
+
+
+def duplicates(rows, key) -> dict[object, list[int]]:
+    """Values of `key` (a dict key, or a function of the row) that several rows share."""
+    indexes = defaultdict(list)
+    for index, row in enumerate(rows):
+        if row is None:
+            continue
+        value = key(row) if callable(key) else row.get(key)
+        if value is not None:
+            indexes[value].append(index)
+    return {value: found for value, found in indexes.items() if len(found) > 1}
+
+
+ADDRESS = {
+    "name": Field(text(200), default=""),
+    "line1": Field(text(200, blank=False), required=True),
+    "line2": Field(text(200), default=""),
+    "city": Field(text(100, blank=False), required=True),
+    "state": Field(text(100), default=""),
+    "postal_code": Field(text(20, blank=False), required=True),
+    "country": Field(upper_code(2, "country code (ISO 3166)"), required=True),
+}
+
+SUPPLIER = {
+    "code": Field(text(_max_length(Supplier, "code"), blank=False), required=True),
+    "name": Field(text(_max_length(Supplier, "name"), blank=False), required=True),
+    "email": Field(email, default=""),
+    "return_address": Field(object_of(ADDRESS), required=True),
+}
+
+REASON = {
+    "code": Field(text(64, blank=False), required=True),
+    "description": Field(text(200, blank=False), required=True),
+    "seller_fault": Field(boolean, default=False),
+    "requires_review": Field(boolean, default=False),
+    "requires_photo": Field(boolean, default=False),
+}
+
+# Absent keys keep their default (`rma.policy.POLICY_DEFAULTS`), so none is required here.
+POLICY = {
+    "return_window_days": Field(integer(minimum=0, maximum=3650)),
+    "returnable_statuses": Field(list_of(choice(OrderStatus.values), unique=True)),
+    "excluded_departments": Field(list_of(text(100, blank=False), unique=True)),
+    "excluded_items": Field(list_of(text(64, blank=False), unique=True)),
+    "hazmat_returnable": Field(boolean),
+    "excluded_states": Field(list_of(text(100, blank=False), unique=True)),
+    "allowed_countries": Field(list_of(upper_code(2, "country code (ISO 3166)"), unique=True)),
+    "resolutions": Field(list_of(choice(Resolution.values), non_empty=True, unique=True)),
+    "reasons": Field(_unique_by("code", object_of(REASON))),
+    "restocking_fee_percent": Field(decimal(maximum=Decimal(100))),
+    "rma_expiry_days": Field(integer(minimum=1, maximum=3650)),
+    "weight_unit": Field(choice(WEIGHT_UNITS)),
+    "dimension_unit": Field(choice(DIMENSION_UNITS)),
+    "dim_divisor": Field(integer(minimum=1)),
+    "max_weight": Field(decimal(positive=True)),
+    "max_dimension": Field(decimal(positive=True)),
+    "max_dimensional_weight": Field(decimal(positive=True)),
+    "min_invoice_amount": Field(decimal()),
+    "max_invoice_amount": Field(decimal(positive=True)),
+}
+if POLICY.keys() != POLICY_DEFAULTS.keys():  # pragma: no cover - a programming error
+    raise RuntimeError("rma.importing.schema.POLICY must list exactly the POLICY_DEFAULTS keys")
+
+
+def read_policy(value, where: str, problems: Problems) -> dict | None:
+    """The policy as stored on the store: only the keys given, decimals as strings."""
+    policy = read_object(value, POLICY, where, problems)
+    if policy is None:
+        return None
+    stored = {
+        key: str(item) if isinstance(item, Decimal) else item
+        for key, item in policy.items()
+        if item is not None
+    }
+    view = StorePolicy(stored)
+    if view.min_invoice_amount > view.max_invoice_amount:
+        problems.add(where, "min_invoice_amount is above max_invoice_amount")
+    return stored
+
+
+STORE = {
+    "code": Field(
+        text(
+            _max_length(Store, "code"),
+            blank=False,
+            pattern=r"[A-Za-z0-9._-]+",
+            pattern_hint="use only letters, digits, '.', '_' and '-'",
+        ),
+        required=True,
+    ),
+    "name": Field(text(_max_length(Store, "name"), blank=False), required=True),
+    "currency": Field(upper_code(3, "currency code (ISO 4217)"), required=True),
+    "timezone": Field(timezone_name, required=True),
+    "support_email": Field(email, default=""),
+    "return_address": Field(object_of(ADDRESS), required=True),
+    "suppliers": Field(_unique_by("code", object_of(SUPPLIER)), default=()),
+    "policy": Field(read_policy),
+    "brand_colour": Field(
+        text(7, pattern=r"(#[0-9A-Fa-f]{6})?", pattern_hint="a colour like #1A6B3C"), default=""
+    ),
+    "logo_url": Field(url, default=""),
+}
+
+CUSTOMER = {
+    "email": Field(email, required=True),
+    "name": Field(text(_max_length(Order, "customer_name")), default=""),
+}
+
+LINE = {
+    "line_number": Field(integer(minimum=1), required=True),
+    "item_id": Field(text(_max_length(OrderLine, "item_id"), blank=False), required=True),
+    "title": Field(text(_max_length(OrderLine, "title")), default=""),
+    "department": Field(text(_max_length(OrderLine, "department")), default=""),
+    "quantity": Field(integer(minimum=1), required=True),
+    "unit_price": Field(_line_decimal("unit_price"), required=True),
+    "weight": Field(_line_decimal("weight"), default=Decimal(0)),
+    "length": Field(_line_decimal("length"), default=Decimal(0)),
+    "width": Field(_line_decimal("width"), default=Decimal(0)),
+    "height": Field(_line_decimal("height"), default=Decimal(0)),
+    "hazmat": Field(boolean, default=False),
+    "final_sale": Field(boolean, default=False),
+    "delivered_at": Field(timestamp),
+    "supplier": Field(text(_max_length(Supplier, "code"), blank=False)),
+    "image_url": Field(url, default=""),
+}
+
+ORDER = {
+    "store": Field(text(_max_length(Store, "code"), blank=False), required=True),
+    "order_id": Field(text(_max_length(Order, "order_id"), blank=False), required=True),
+    "status": Field(choice(OrderStatus.values), required=True),
+    "placed_at": Field(timestamp, required=True),
+    "shipped_at": Field(timestamp),
+    "delivered_at": Field(timestamp),
+    "customer": Field(object_of(CUSTOMER), required=True),
+    "shipping_address": Field(object_of(ADDRESS), required=True),
+    "lines": Field(_unique_by("line_number", object_of(LINE), non_empty=True), required=True),
+}
+
+
+@dataclass
+class StoreRow:
+    where: str
+    code: str
+    # Store model fields other than `code`.
+    fields: dict
+    suppliers: list[dict]
+
+
+@dataclass
+class OrderRow:
+    where: str
+    store_code: str
+    order_id: str
+    # Order model fields other than `store` and `order_id`.
+    fields: dict
+    # OrderLine model fields; "supplier" holds the supplier's code or None. None for a
+    # line that could not be read (the document is then refused anyway).
+    lines: list[dict | None]
+
+    @property
+    def label(self) -> str:
+        """How errors name the order; empty when the document does not say which it is."""
+        if not (self.store_code and self.order_id):
+            return ""
+        return f"order {self.store_code} {self.order_id}"
+
+    def problem(self, problems: Problems, message: str, where: str = "") -> None:
+        problems.add(
+            join(self.where, where), f"{message} ({self.label})" if self.label else message
+        )
+
+
+@dataclass
+class Document:
+    stores: list[StoreRow]
+    orders: list[OrderRow]
+
+
+def read_store(value, where: str, problems: Problems) -> StoreRow | None:
+    store = read_object(value, STORE, where, problems)
+    if store is None:
+        return None
+    suppliers = [supplier for supplier in store.pop("suppliers") or () if supplier is not None]
+    store["policy"] = store["policy"] or {}
+    return StoreRow(where=where, code=store.pop("code"), fields=store, suppliers=suppliers)
+
+
+def read_order(value, where: str, problems: Problems) -> OrderRow | None:
+    """One order; every problem found in it names the order when its id is readable."""
+    first_problem = len(problems.messages)
+    order = read_object(value, ORDER, where, problems)
+    if order is None:
+        return None
+    # Invalid lines stay as None so that indexes keep matching the document.
+    lines = order["lines"] or []
+    customer = order["customer"] or {}
+    row = OrderRow(
+        where=where,
+        store_code=order["store"],
+        order_id=order["order_id"],
+        fields={
+            "status": order["status"],
+            "placed_at": order["placed_at"],
+            "shipped_at": order["shipped_at"],
+            "delivered_at": order["delivered_at"],
+            "customer_email": customer.get("email"),
+            "customer_name": customer.get("name"),
+            "shipping_address": order["shipping_address"],
+        },
+        lines=lines,
+    )
+    if row.label:
+        suffix = f" ({row.label})"
+        problems.messages[first_problem:] = [
+            message + suffix for message in problems.messages[first_problem:]
+        ]
+    return row
+
+
+def read_document(document, problems: Problems) -> Document:
+    """Every store and order of an import document, with every problem found in it."""
+    if not isinstance(document, dict):
+        problems.add("", 'the document must be a JSON object with "stores" and/or "orders"')
+        return Document(stores=[], orders=[])
+    for key in document:
+        if key not in ("stores", "orders"):
+            problems.add("", f'unknown key "{key}" at the top of the document')
+    stores = _read_list(document.get("stores"), "stores", read_store, problems)
+    orders = _read_list(document.get("orders"), "orders", read_order, problems)
+    for code, indexes in duplicates(stores, lambda row: row.code).items():
+        problems.add(f"stores[{indexes[-1]}].code", f'store "{code}" appears more than once')
+    for _, indexes in duplicates(orders, lambda row: row.label or None).items():
+        orders[indexes[-1]].problem(
+            problems, f"the order appears more than once (first at orders[{indexes[0]}])"
+        )
+    return Document(
+        stores=[row for row in stores if row is not None],
+        orders=[row for row in orders if row is not None],
+    )
+
+
+def _read_list(value, where: str, read_item, problems: Problems) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.add(where, "must be a list")
+        return []
+    return [read_item(item, f"{where}[{index}]", problems) for index, item in enumerate(value)]
