@@ -44,7 +44,7 @@ Reader = Callable[[object, str, Problems], object]
 
 
 def join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
+    return f"{where}.{key}" if where and key else where or key
 
 
 def simple(parse: Callable[[object], object]) -> Reader:

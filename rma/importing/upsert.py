@@ -46,6 +46,8 @@ LINE_FIELDS = (
     "supplier",
     "image_url",
 )
+# Compared and set by attribute name, so a line's supplier is never fetched to compare it.
+LINE_ATTNAMES = tuple(OrderLine._meta.get_field(name).attname for name in LINE_FIELDS)
 
 
 class ImportValidationError(Exception):
@@ -57,20 +59,33 @@ class ImportValidationError(Exception):
 
 
 @dataclass
-class ImportResult:
-    """What an import did; "updated" counts existing rows written again, changed or not."""
+class Tally:
+    created: int = 0
+    updated: int = 0
+    # Rows that exist and that the document leaves as they are: not written.
+    unchanged: int = 0
+    deleted: int = 0
 
-    stores_created: int = 0
-    stores_updated: int = 0
-    suppliers_created: int = 0
-    suppliers_updated: int = 0
-    orders_created: int = 0
-    orders_updated: int = 0
-    lines_created: int = 0
-    lines_updated: int = 0
-    lines_deleted: int = 0
+    def __str__(self) -> str:
+        counts = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return counts + (f", {self.deleted} deleted" if self.deleted else "")
+
+
+@dataclass
+class ImportResult:
+    """What an import did, per kind of row."""
+
+    stores: Tally = field(default_factory=Tally)
+    suppliers: Tally = field(default_factory=Tally)
+    orders: Tally = field(default_factory=Tally)
+    lines: Tally = field(default_factory=Tally)
     # Things done differently from what the document says, e.g. lines kept for their RMAs.
     warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return "\n".join(
+            f"{kind}: {getattr(self, kind)}" for kind in ("stores", "suppliers", "orders", "lines")
+        )
 
 
 def import_document(document) -> ImportResult:
@@ -104,7 +119,7 @@ def import_order(*, store: Store, order_id: str, data) -> tuple[Order, bool]:
         .prefetch_related(Prefetch("lines", OrderLine.objects.select_related("supplier")))
         .get(store=store, order_id=order_id)
     )
-    return order, result.orders_created == 1
+    return order, result.orders.created == 1
 
 
 def _import(document: Document, problems: Problems) -> ImportResult:
@@ -118,6 +133,29 @@ def _import(document: Document, problems: Problems) -> ImportResult:
         return existing.write(document)
 
 
+def _assign(instance, fields: dict) -> bool:
+    """Set the fields that differ; whether any did (so unchanged rows are not written)."""
+    changed = False
+    for name, value in fields.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _save_one(instance, model, keys: dict, fields: dict, tally: Tally):
+    """Create a store or supplier, or save the fields that changed."""
+    if instance is None:
+        tally.created += 1
+        return model.objects.create(**keys, **fields)
+    if _assign(instance, fields):
+        tally.updated += 1
+        instance.save()
+    else:
+        tally.unchanged += 1
+    return instance
+
+
 def _chunks(items: list, size: int = BATCH_SIZE):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -128,7 +166,7 @@ class _Existing:
     """The rows a document touches as they are in the database."""
 
     stores: dict[str, Store]
-    supplier_codes: set[tuple[str, str]]
+    suppliers: dict[tuple[str, str], Supplier]
     orders: dict[tuple[str, str], Order]
     # Per order pk and line number, annotated with `held_quantity` and `rma_line_count`.
     lines: dict[int, dict[int, OrderLine]]
@@ -139,9 +177,12 @@ class _Existing:
             row.store_code for row in document.orders if row.store_code
         }
         stores = {store.code: store for store in Store.objects.filter(code__in=codes)}
-        supplier_codes = set(
-            Supplier.objects.filter(store__in=stores.values()).values_list("store__code", "code")
-        )
+        suppliers = {
+            (supplier.store.code, supplier.code): supplier
+            for supplier in Supplier.objects.filter(store__in=stores.values()).select_related(
+                "store"
+            )
+        }
         order_ids = defaultdict(set)
         for row in document.orders:
             if row.store_code in stores and row.order_id:
@@ -161,12 +202,12 @@ class _Existing:
             )
             for line in queryset:
                 lines[line.order_id][line.line_number] = line
-        return cls(stores=stores, supplier_codes=supplier_codes, orders=orders, lines=lines)
+        return cls(stores=stores, suppliers=suppliers, orders=orders, lines=lines)
 
     def check(self, document: Document, problems: Problems) -> None:
         """Stores and suppliers must exist; lines held by active RMAs must stay."""
         known_stores = set(self.stores) | {row.code for row in document.stores}
-        known_suppliers = self.supplier_codes | {
+        known_suppliers = set(self.suppliers) | {
             (row.code, supplier["code"]) for row in document.stores for supplier in row.suppliers
         }
         for row in document.orders:
@@ -214,18 +255,20 @@ class _Existing:
     def write(self, document: Document) -> ImportResult:
         result = ImportResult()
         for row in document.stores:
-            store, created = Store.objects.update_or_create(code=row.code, defaults=row.fields)
-            self.stores[row.code] = store
-            result.stores_created += created
-            result.stores_updated += not created
+            store = self.stores.get(row.code)
+            self.stores[row.code] = _save_one(
+                store, Store, {"code": row.code}, row.fields, result.stores
+            )
             for supplier in row.suppliers:
                 fields = dict(supplier)
                 code = fields.pop("code")
-                _, created = Supplier.objects.update_or_create(
-                    store=store, code=code, defaults=fields
+                _save_one(
+                    self.suppliers.get((row.code, code)),
+                    Supplier,
+                    {"store": self.stores[row.code], "code": code},
+                    fields,
+                    result.suppliers,
                 )
-                result.suppliers_created += created
-                result.suppliers_updated += not created
         orders = self._write_orders(document, result)
         self._write_lines(orders, result)
         return result
@@ -239,38 +282,41 @@ class _Existing:
                 store = self.stores[row.store_code]
                 order = Order(store=store, order_id=row.order_id, **row.fields)
                 created.append(order)
-            else:
-                for name, value in row.fields.items():
-                    setattr(order, name, value)
+            elif _assign(order, row.fields):
                 # bulk_update() does not apply auto_now.
                 order.updated_at = now
                 updated.append(order)
+            else:
+                result.orders.unchanged += 1
             pairs.append((row, order))
         Order.objects.bulk_create(created, batch_size=BATCH_SIZE)
         Order.objects.bulk_update(updated, [*ORDER_FIELDS, "updated_at"], batch_size=BATCH_SIZE)
-        result.orders_created += len(created)
-        result.orders_updated += len(updated)
+        result.orders.created += len(created)
+        result.orders.updated += len(updated)
         return pairs
 
     def _write_lines(self, pairs: list[tuple[OrderRow, Order]], result: ImportResult) -> None:
         store_ids = {order.store_id for _, order in pairs}
-        suppliers = {
-            (supplier.store_id, supplier.code): supplier
-            for supplier in Supplier.objects.filter(store_id__in=store_ids)
+        supplier_ids = {
+            (store_id, code): pk
+            for store_id, code, pk in Supplier.objects.filter(store_id__in=store_ids).values_list(
+                "store_id", "code", "pk"
+            )
         }
         created, updated, removed = [], [], []
         for row, order in pairs:
             current = dict(self.lines.get(order.pk, {}))
             for data in row.lines:
-                code = data["supplier"]
-                fields = {**data, "supplier": suppliers[(order.store_id, code)] if code else None}
+                fields = dict(data)
+                code = fields.pop("supplier")
+                fields["supplier_id"] = supplier_ids[(order.store_id, code)] if code else None
                 line = current.pop(fields["line_number"], None)
                 if line is None:
                     created.append(OrderLine(order=order, **fields))
-                    continue
-                for name in LINE_FIELDS:
-                    setattr(line, name, fields[name])
-                updated.append(line)
+                elif _assign(line, {name: fields[name] for name in LINE_ATTNAMES}):
+                    updated.append(line)
+                else:
+                    result.lines.unchanged += 1
             for number, line in sorted(current.items()):
                 if line.rma_line_count:
                     result.warnings.append(
@@ -283,6 +329,6 @@ class _Existing:
             OrderLine.objects.filter(pk__in=chunk).delete()
         OrderLine.objects.bulk_create(created, batch_size=BATCH_SIZE)
         OrderLine.objects.bulk_update(updated, LINE_FIELDS, batch_size=BATCH_SIZE)
-        result.lines_created += len(created)
-        result.lines_updated += len(updated)
-        result.lines_deleted += len(removed)
+        result.lines.created += len(created)
+        result.lines.updated += len(updated)
+        result.lines.deleted += len(removed)
