@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench worker clean
+.PHONY: install run test lint audit bench worker clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=returns_portal.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/bandit --quiet --recursive rma labels returns_portal --exclude '*/migrations/*' --severity-level high
+
+# Needs the PyPI advisory service (pypi.org JSON API); not reachable from every machine.
+audit: install
+	$(VENV)/bin/pip-audit --local --skip-editable
 
 bench: install
 	$(PY) bench/run.py
