@@ -1,0 +1,51 @@
+"""`PUT /api/v1/stores/{code}/orders/{order_id}`: upsert one order (SPEC section 3).
+
+The body is one order object of the import format; `store` and `order_id` may be
+left out (the URL says them) but must match when given. Authentication: the store's
+API key in the `apikey` header. Answers JSON: the order as imported (201 created,
+200 updated), or `{"errors": [...]}` with 400, 401, 404, 405 or 413.
+"""
+
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from rma.apikeys import api_key_authenticate
+from rma.importing import ImportValidationError, import_order, order_document
+from rma.models import Store
+
+
+def _errors(status: int, *messages: str) -> JsonResponse:
+    return JsonResponse({"errors": list(messages)}, status=status)
+
+
+# Key-authenticated API without cookies: CSRF does not apply.
+@csrf_exempt
+def order_put(request, store_code: str, order_id: str):
+    if request.method != "PUT":
+        response = _errors(405, f"{request.method} is not allowed here; use PUT")
+        response["Allow"] = "PUT"
+        return response
+    store = Store.objects.filter(code=store_code).first()
+    if store is None:
+        return _errors(404, f'store "{store_code}" not found')
+    if api_key_authenticate(store=store, raw_key=request.headers.get("apikey")) is None:
+        return _errors(401, "missing or invalid API key (send it in the apikey header)")
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.API_MAX_BODY_BYTES:
+        return _errors(413, f"the body is larger than {settings.API_MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(request.body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        return _errors(400, f"the body is not valid JSON: {error}")
+    try:
+        order, created = import_order(store=store, order_id=order_id, data=data)
+    except ImportValidationError as error:
+        return _errors(400, *error.errors)
+    return JsonResponse(order_document(order), status=201 if created else 200)

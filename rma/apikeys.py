@@ -1,0 +1,71 @@
+"""API keys per store (SPEC section 8): shown once, stored as a prefix and a SHA-256 hash.
+
+A raw key is `rp_` + 8 random letters or digits (the stored prefix, to find the row)
++ 43 random URL-safe characters (256 bits). Only its SHA-256 is kept: the secret part
+is random, so a slow password hash would add nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import string
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import ApiKey, Store
+
+KEY_MARK = "rp_"
+PREFIX_LENGTH = len(KEY_MARK) + 8
+# A key used again within this time keeps its last_used_at: no write on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+# Compared against when no key matches, so a miss takes as long as a wrong secret.
+_NO_KEY_HASH = hashlib.sha256(b"no such key").hexdigest()
+
+
+def _hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_create(*, store: Store, name: str) -> tuple[ApiKey, str]:
+    """Create a key for `store`; returns the row and the raw key, which is never stored."""
+    alphabet = string.ascii_letters + string.digits
+    prefix = KEY_MARK + "".join(secrets.choice(alphabet) for _ in range(PREFIX_LENGTH - 3))
+    raw_key = prefix + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(store=store, name=name, prefix=prefix, key_hash=_hash(raw_key))
+    return api_key, raw_key
+
+
+def api_key_authenticate(*, store: Store, raw_key: str | None) -> ApiKey | None:
+    """The store's unrevoked key matching `raw_key`.
+
+    None for a missing, wrong or revoked key and for another store's key, alike.
+    """
+    if not isinstance(raw_key, str) or not raw_key.startswith(KEY_MARK):
+        return None
+    api_key = ApiKey.objects.filter(
+        store=store, prefix=raw_key[:PREFIX_LENGTH], revoked_at__isnull=True
+    ).first()
+    expected = api_key.key_hash if api_key else _NO_KEY_HASH
+    if not hmac.compare_digest(expected, _hash(raw_key)) or api_key is None:
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+        # Conditional, so concurrent requests write at most once between them.
+        ApiKey.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION),
+            pk=api_key.pk,
+        ).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key at once; revoking twice keeps the first moment."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
