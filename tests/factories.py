@@ -20,6 +20,7 @@ from rma.models import (
     RmaStatus,
     Store,
     Supplier,
+    WebhookEndpoint,
 )
 from rma.numbers import new_rma_number
 
@@ -264,3 +265,24 @@ def import_line_data(line_number: int = 1, **overrides) -> dict:
         "supplier": None,
         **overrides,
     }
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    store = factory.SubFactory(StoreFactory)
+    url = "http://127.0.0.1:9/webhooks"
+    secret = factory.Sequence(lambda n: f"whsec-test-{n:06d}")
+    events = factory.LazyFunction(list)
+
+
+def rma_with_lines(*quantities: int, status: str = RmaStatus.AUTHORIZED, **rma_fields) -> Rma:
+    """An RMA with one line per quantity, each for its own order line (ordered quantity 2+)."""
+    rma = RmaFactory(status=status, **rma_fields)
+    for number, quantity in enumerate(quantities or (1,), start=1):
+        order_line = OrderLineFactory(
+            order=rma.order, line_number=number, quantity=max(quantity, 2)
+        )
+        RmaLineFactory(rma=rma, order_line=order_line, quantity=quantity)
+    return rma
