@@ -2,9 +2,12 @@
 
 import datetime as dt
 import json
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from rma.importing import ImportValidationError, import_document, import_order
 from rma.importing.schema import POLICY
@@ -515,3 +518,40 @@ def test_reimporting_many_orders_takes_no_query_per_order_or_line(
 
     assert (result.orders.updated, result.orders.unchanged) == (1, 599)
     assert (result.lines.updated, result.lines.deleted, result.lines.unchanged) == (1, 1, 1798)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_import_waits_for_an_rma_request_holding_the_order_lock():
+    """The RMA request service locks the order row; an import that would shrink a line
+    must wait for it and then see the quantity the new RMA holds."""
+    import_document(spec_import_document())
+    line = OrderLine.objects.get()
+    locked = threading.Event()
+
+    def request_rma():
+        try:
+            with transaction.atomic():
+                Order.objects.select_for_update().get(pk=line.order_id)
+                locked.set()
+                time.sleep(0.5)
+                rma = RmaFactory(order=line.order, status=RmaStatus.AUTHORIZED)
+                RmaLineFactory(rma=rma, order_line=line, quantity=2)
+        finally:
+            connection.close()
+
+    requester = threading.Thread(target=request_rma)
+    requester.start()
+    assert locked.wait(timeout=5)
+    document = spec_import_document()
+    document["orders"][0]["lines"][0]["quantity"] = 1
+
+    errors = refused(document)
+    requester.join()
+
+    assert errors == [
+        "orders[0].lines[0].quantity: line 1 cannot go down to 1: active RMAs hold 2 of it"
+        " (order TMSUS 3000179302)"
+    ]
+    line.refresh_from_db()
+    assert line.quantity == 2
