@@ -1,0 +1,175 @@
+"""The three operations of the RMA service API over validated request dicts.
+
+Format-free: the views decode JSON or XML into the same dict, call one of these, and
+encode the result. Creating RMAs goes through the one request service,
+`rma.services.rma_request.rma_request`, with channel API; refusals come back as
+`ApiFault`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rma.eligibility import evaluate_order
+from rma.errors import RequestError, RmaError
+from rma.models import ApiKey, ApiTransaction, Channel, RmaEvent, Store
+from rma.numbers import normalise_rma_number
+from rma.selectors import order_for_eligibility
+from rma.services.actors import Actor
+from rma.services.rma_request import RequestedLine, rma_request
+
+from . import selectors
+from .faults import ApiFault, invalid_request
+from .responses import eligibility_body, rmas_body
+
+DEFAULT_RESOLUTION = "REFUND"
+# Request fields recorded in the `rma.created` event (the service records the rest).
+EVENT_FIELDS = ("sourceName", "returnType", "requestTime", "transactionId", "representativeInfo")
+
+
+def check_reference(payload: dict, *, store: Store, order_id: str) -> None:
+    """`orderId` and `store` in the body are optional, but must repeat the URL's."""
+    if payload.get("orderId") not in (None, order_id):
+        raise invalid_request("orderId in the body does not match the orderId of the URL.")
+    if payload.get("store") not in (None, store.code):
+        raise invalid_request("store in the body does not match the store of the URL.")
+
+
+def check_eligibility(*, store: Store, order_id: str, payload: dict) -> dict:
+    check_reference(payload, store=store, order_id=order_id)
+    order = order_for_eligibility(store=store, order_id=order_id)
+    if order is None:
+        raise ApiFault("RMA 1003")
+    return eligibility_body(order=order, verdicts=evaluate_order(order, now=timezone.now()))
+
+
+def request_hash(payload: dict) -> str:
+    """The canonical body: the validated request (either format), keys sorted, no nulls."""
+    canonical = json.dumps(_without_nulls(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _without_nulls(value):
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
+def generate_rma(
+    *, store: Store, order_id: str, payload: dict, api_key: ApiKey
+) -> tuple[int, dict]:
+    """Create the RMAs of one request, once per `transactionId` (SPEC section 8).
+
+    The `ApiTransaction` row is inserted first, in the same transaction as the RMAs:
+    its unique constraint makes a concurrent duplicate wait for this transaction and
+    then fail to insert, after which it replays the stored response. A refused request
+    rolls the row back with everything else, so a transaction id is bound only once
+    RMAs exist (a corrected retry may reuse it).
+    """
+    check_reference(payload, store=store, order_id=order_id)
+    transaction_id = payload["transactionId"]
+    digest = request_hash(payload)
+    replayed = _replay(store=store, transaction_id=transaction_id, digest=digest)
+    if replayed is not None:
+        return replayed
+    order = selectors.order_of_store(store=store, order_id=order_id)
+    if order is None or not _email_matches(order, payload.get("customerEmail")):
+        raise ApiFault("RMA 1003")
+    try:
+        with transaction.atomic():
+            record = ApiTransaction.objects.create(
+                store=store, transaction_id=transaction_id, request_hash=digest
+            )
+            body = _create_rmas(order=order, payload=payload, api_key=api_key)
+            record.response_status, record.response_body = 201, body
+            record.save(update_fields=["response_status", "response_body"])
+    except IntegrityError:
+        replayed = _replay(store=store, transaction_id=transaction_id, digest=digest)
+        if replayed is None:  # not the transaction id: a genuine integrity failure
+            raise
+        return replayed
+    return 201, body
+
+
+def _replay(*, store: Store, transaction_id: str, digest: str) -> tuple[int, dict] | None:
+    record = selectors.api_transaction(store=store, transaction_id=transaction_id)
+    if record is None:
+        return None
+    if record.request_hash != digest:
+        raise ApiFault("RMA 1022")
+    return record.response_status, record.response_body
+
+
+def _email_matches(order, email: str | None) -> bool:
+    """An optional `customerEmail` must be the order's (trimmed, ignoring case)."""
+    if not email:
+        return True
+    return email.strip().casefold() == order.customer_email.strip().casefold()
+
+
+def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
+    lines = [
+        RequestedLine(
+            line_number=item["lineNumber"],
+            quantity=item["returnQuantity"],
+            reason_code=item["returnReason"]["code"],
+            item_id=item.get("itemId") or None,
+        )
+        for item in payload["items"]
+    ]
+    try:
+        rmas = rma_request(
+            order=order,
+            lines=lines,
+            resolution=payload.get("resolution") or DEFAULT_RESOLUTION,
+            actor=Actor.api(api_key),
+            channel=Channel.API,
+            comment=payload.get("comments") or "",
+            transaction_id=payload["transactionId"],
+        )
+    except RmaError as error:
+        raise ApiFault(error.code, items=error.items) from None
+    except RequestError as error:
+        raise invalid_request(error.message) from None
+    _record_request_fields(rmas, payload)
+    fetched = selectors.rmas_for_response(order=order).filter(pk__in=[rma.pk for rma in rmas])
+    return rmas_body(order=order, rmas=fetched)
+
+
+def _record_request_fields(rmas, payload: dict) -> None:
+    """Add the caller's source and representative to each `rma.created` event.
+
+    Two queries whatever the number of RMAs; the events were written moments ago in
+    this same transaction, so nothing outside has seen them without these fields.
+    """
+    fields = {key: payload[key] for key in EVENT_FIELDS if payload.get(key)}
+    events = list(RmaEvent.objects.filter(rma__in=rmas, type="rma.created"))
+    for event in events:
+        event.data = {**event.data, "api": fields}
+    RmaEvent.objects.bulk_update(events, ["data"])
+
+
+def lookup_rma(*, store: Store, order_id: str, payload: dict) -> dict:
+    """One RMA of the order by `rmaid`, or every RMA of the order when it is absent."""
+    check_reference(payload, store=store, order_id=order_id)
+    order = selectors.order_of_store(store=store, order_id=order_id)
+    if order is None:
+        raise ApiFault("RMA 1021")
+    rmas = selectors.rmas_for_response(order=order)
+    requested = (payload.get("rmaid") or "").strip()
+    if requested:
+        rma_number = normalise_rma_number(requested)
+        if rma_number is None:
+            raise ApiFault("RMA 1009")
+        rmas = list(rmas.filter(rma_number=rma_number))
+        if not rmas:
+            raise ApiFault("RMA 1009")
+    return rmas_body(
+        order=order, rmas=rmas, package_info_required=payload.get("packageInfoRequired", False)
+    )

@@ -1,0 +1,121 @@
+"""Response bodies of the RMA service API, in the JSON shape of SPEC section 8.
+
+Built from rows already fetched (no queries here); the XML codec renders the same
+dicts with capitalised element names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from labels.package import package_for_rma, package_info
+from rma.eligibility import LineEligibility
+from rma.models import Order, Rma
+from rma.policy import StorePolicy
+from rma.selectors import HOLDING_STATUSES
+
+ACTIVE_STATUSES = frozenset(HOLDING_STATUSES)
+# `returnReasonCode.category`: who is at fault, from the store's reason list.
+SELLER_FAULT = "SELLER_FAULT"
+CUSTOMER = "CUSTOMER"
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def eligibility_body(*, order: Order, verdicts: list[LineEligibility]) -> dict:
+    """checkEligibility: every line with its quantities and every failing rule.
+
+    The order is `eligible` when at least one of its lines can be returned.
+    """
+    items = [
+        {
+            "lineNumber": verdict.line_number,
+            "itemId": verdict.line.item_id,
+            "orderedQuantity": verdict.ordered_quantity,
+            "returnableQuantity": verdict.returnable_quantity,
+            "eligible": verdict.eligible,
+            "ineligibility": [
+                {
+                    "code": rule.code,
+                    "description": rule.description,
+                    "overridable": rule.overridable_by is not None,
+                }
+                for rule in verdict.failures
+            ],
+        }
+        for verdict in verdicts
+    ]
+    return {
+        "orderId": order.order_id,
+        "store": order.store.code,
+        "eligible": any(verdict.eligible for verdict in verdicts),
+        "items": {"item": items},
+    }
+
+
+def return_location(rma: Rma) -> dict:
+    """Where the parcel goes: the supplier for a dropship RMA, else the store's warehouse."""
+    address = (rma.supplier.return_address if rma.supplier_id else rma.store.return_address) or {}
+    street = ", ".join(part for part in (address.get("line1"), address.get("line2")) if part)
+    return {
+        "whsName": address.get("name") or "",
+        "whsStreet": street,
+        "whsCity": address.get("city") or "",
+        "whsState": address.get("state") or "",
+        "whsPostalCode": address.get("postal_code") or "",
+        "whsCountryCode": address.get("country") or "",
+    }
+
+
+def reason_category(policy: StorePolicy, reason_code: str) -> str:
+    reason = policy.reason(reason_code)
+    return SELLER_FAULT if reason is not None and reason.seller_fault else CUSTOMER
+
+
+def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -> dict:
+    """One `rmadetails` entry, for an RMA fetched by `rma.selectors.rmas_with_lines`."""
+    details = {
+        "rmaid": rma.rma_number,
+        "status": rma.status,
+        "isRMAActive": rma.status in ACTIVE_STATUSES,
+        "creationDate": iso(rma.created_at),
+        "expiryDate": iso(rma.expires_at),
+        "items": {
+            "item": [
+                {
+                    "lineNumber": line.order_line.line_number,
+                    "itemId": line.order_line.item_id,
+                    "returnQuantity": line.quantity,
+                    "returnReasonCode": {
+                        "value": line.reason_code,
+                        "category": reason_category(policy, line.reason_code),
+                    },
+                }
+                for line in rma.lines.all()
+            ]
+        },
+        "returnLocation": return_location(rma),
+        "label": {
+            "status": rma.label_status,
+            "carrier": rma.label_carrier,
+            "trackingNumber": rma.label_tracking_number,
+        },
+    }
+    if package_info_required:
+        details["packageInfo"] = package_info(package_for_rma(rma))
+    return details
+
+
+def rmas_body(*, order: Order, rmas, package_info_required: bool = False) -> dict:
+    """generateRMA and lookupRMA: the order and one `rmadetails` entry per RMA."""
+    policy = StorePolicy.of(order.store)
+    return {
+        "orderId": order.order_id,
+        "store": order.store.code,
+        "rmadetails": [
+            rma_details(rma, policy=policy, package_info_required=package_info_required)
+            for rma in rmas
+        ],
+    }

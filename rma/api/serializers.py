@@ -1,0 +1,241 @@
+"""Request validation and the documented shapes of the RMA service API (SPEC section 8).
+
+The request serializers validate what the JSON decoder and the XML decoder produce
+(the same dict either way). They are strict: a value of the wrong JSON type is
+refused rather than coerced, and an unknown key is refused rather than ignored, so a
+misspelt optional field never goes unnoticed. The limits match `schema/rma.xsd`.
+
+The response serializers only describe the responses for the OpenAPI schema; the
+bodies themselves are built in `responses.py`.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+INT32 = {"min_value": -(2**31), "max_value": 2**31 - 1}
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string (DRF would turn 12 or true into text)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: not a boolean, a float or a numeric string."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean: not 0/1 or "true"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know (at every level, as the XSD does)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["This field is not part of the request."] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+def optional_text(max_length: int, **kwargs) -> StrictCharField:
+    return StrictCharField(
+        required=False, allow_null=True, allow_blank=True, max_length=max_length, **kwargs
+    )
+
+
+class OrderReferenceSerializer(StrictSerializer):
+    """`orderId` and `store` may repeat the URL; when they do, they must match it."""
+
+    orderId = StrictCharField(required=False, max_length=64)
+    store = StrictCharField(required=False, max_length=32)
+
+
+class EligibilityRequestSerializer(OrderReferenceSerializer):
+    pass
+
+
+class ReturnReasonSerializer(StrictSerializer):
+    code = StrictCharField(max_length=64)
+    category = optional_text(200)
+    description = optional_text(200)
+
+
+class RequestItemSerializer(StrictSerializer):
+    lineNumber = StrictIntegerField(**INT32)
+    itemId = StrictCharField(required=False, allow_null=True, max_length=64)
+    # Zero and negative quantities pass here: the service refuses them with RMA 1007.
+    returnQuantity = StrictIntegerField(**INT32)
+    returnReason = ReturnReasonSerializer()
+
+
+class RepresentativeInfoSerializer(StrictSerializer):
+    id = optional_text(200)
+    name = optional_text(200)
+
+
+class RmaRequestSerializer(OrderReferenceSerializer):
+    transactionId = StrictCharField(max_length=100)
+    requestTime = optional_text(200)
+    sourceName = optional_text(200)
+    returnType = optional_text(200)
+    customerEmail = optional_text(254)
+    resolution = StrictCharField(required=False, allow_null=True, max_length=64)
+    items = RequestItemSerializer(many=True, allow_empty=False)
+    representativeInfo = RepresentativeInfoSerializer(required=False, allow_null=True)
+    comments = optional_text(4000)
+
+
+class LookupRequestSerializer(OrderReferenceSerializer):
+    rmaid = optional_text(32, help_text="Absent or empty: every RMA of the order.")
+    packageInfoRequired = StrictBooleanField(required=False, default=False)
+
+
+def validation_detail(errors, prefix: str = "") -> str:
+    """The first validation error as `path: message`, e.g. `items[0].lineNumber: …`."""
+    if isinstance(errors, dict):
+        key, value = next(iter(errors.items()))
+        path = key if key == "non_field_errors" else f"{prefix}.{key}".lstrip(".")
+        return validation_detail(value, path)
+    if isinstance(errors, list) and errors:
+        first = next((entry for entry in errors if entry), errors[0])
+        if isinstance(first, dict):
+            return validation_detail(first, f"{prefix}[{errors.index(first)}]")
+        return validation_detail(first, prefix)
+    return f"{prefix}: {errors}" if prefix else str(errors)
+
+
+# ---- Response shapes (documentation only) ------------------------------------------
+
+
+class IneligibilitySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    description = serializers.CharField()
+    overridable = serializers.BooleanField()
+
+
+class EligibilityItemSerializer(serializers.Serializer):
+    lineNumber = serializers.IntegerField()
+    itemId = serializers.CharField()
+    orderedQuantity = serializers.IntegerField()
+    returnableQuantity = serializers.IntegerField()
+    eligible = serializers.BooleanField()
+    ineligibility = IneligibilitySerializer(many=True)
+
+
+class EligibilityItemsSerializer(serializers.Serializer):
+    item = EligibilityItemSerializer(many=True)
+
+
+class EligibilityResponseSerializer(serializers.Serializer):
+    orderId = serializers.CharField()
+    store = serializers.CharField()
+    eligible = serializers.BooleanField(help_text="True when at least one line is returnable.")
+    items = EligibilityItemsSerializer()
+
+
+class ReturnReasonCodeSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    category = serializers.CharField()
+
+
+class RmaItemSerializer(serializers.Serializer):
+    lineNumber = serializers.IntegerField()
+    itemId = serializers.CharField()
+    returnQuantity = serializers.IntegerField()
+    returnReasonCode = ReturnReasonCodeSerializer()
+
+
+class RmaItemsSerializer(serializers.Serializer):
+    item = RmaItemSerializer(many=True)
+
+
+class ReturnLocationSerializer(serializers.Serializer):
+    whsName = serializers.CharField(allow_blank=True)
+    whsStreet = serializers.CharField(allow_blank=True)
+    whsCity = serializers.CharField(allow_blank=True)
+    whsState = serializers.CharField(allow_blank=True)
+    whsPostalCode = serializers.CharField(allow_blank=True)
+    whsCountryCode = serializers.CharField(allow_blank=True)
+
+
+class LabelSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    carrier = serializers.CharField(allow_blank=True)
+    trackingNumber = serializers.CharField(allow_blank=True)
+
+
+class PackageIneligibilitySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    description = serializers.CharField()
+
+
+class PackageInfoSerializer(serializers.Serializer):
+    weight = serializers.DecimalField(max_digits=14, decimal_places=3)
+    weightUnit = serializers.CharField()
+    length = serializers.DecimalField(max_digits=14, decimal_places=3)
+    width = serializers.DecimalField(max_digits=14, decimal_places=3)
+    height = serializers.DecimalField(max_digits=14, decimal_places=3)
+    dimensionUnit = serializers.CharField()
+    dimensionalWeight = serializers.DecimalField(max_digits=14, decimal_places=2)
+    invoiceAmount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    eligible = serializers.BooleanField()
+    ineligibility = PackageIneligibilitySerializer(many=True)
+
+
+class RmaDetailsSerializer(serializers.Serializer):
+    rmaid = serializers.CharField()
+    status = serializers.CharField()
+    isRMAActive = serializers.BooleanField()
+    creationDate = serializers.DateTimeField()
+    expiryDate = serializers.DateTimeField(allow_null=True)
+    items = RmaItemsSerializer()
+    returnLocation = ReturnLocationSerializer()
+    label = LabelSerializer()
+    packageInfo = PackageInfoSerializer(
+        required=False, help_text="Only when packageInfoRequired is true (lookupRMA)."
+    )
+
+
+class RmaResponseSerializer(serializers.Serializer):
+    orderId = serializers.CharField()
+    store = serializers.CharField()
+    rmadetails = RmaDetailsSerializer(many=True)
+
+
+class FaultItemSerializer(serializers.Serializer):
+    lineNumber = serializers.IntegerField()
+    code = serializers.CharField()
+    description = serializers.CharField()
+
+
+class FaultDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text='An RMA code ("RMA 1003"), or "401"/"405".')
+    description = serializers.CharField()
+    createTimestamp = serializers.DateTimeField()
+    detail = serializers.CharField(required=False, help_text="What is wrong with a 1001.")
+    requestId = serializers.CharField(required=False, help_text="RMA 1004 only.")
+    items = FaultItemSerializer(many=True, required=False)
+
+
+class FaultSerializer(serializers.Serializer):
+    fault = FaultDetailSerializer()
