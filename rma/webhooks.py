@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
+import random
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -66,16 +69,66 @@ def webhook_queue(*, rma: Rma, event: RmaEvent) -> list[WebhookDelivery]:
     return deliveries
 
 
-# Delay before each retry (seconds): together more than 24 hours of attempts.
+# Delay before each retry (seconds): together more than 24 hours of attempts (about 27 h,
+# plus jitter); the attempt after the last delay is the final one.
 RETRY_SCHEDULE = (60, 300, 900, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600)
+# Each delay is stretched by up to this fraction, so receivers recovering from an outage
+# are not hit by every store's retries in the same second.
+RETRY_JITTER = 0.1
+# A retry task that arrives this early (clock skew between producer and worker) still runs.
+DUE_LEEWAY = dt.timedelta(seconds=5)
 SIGNATURE_HEADER = "X-Returns-Signature"
+SIGNATURE_VERSION = "v1"
 TIMEOUT_SECONDS = 10
+DEFAULT_TOLERANCE_SECONDS = 300
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
     """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>`; receivers reject old timestamps."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
+    return f"t={timestamp},{SIGNATURE_VERSION}={digest.hexdigest()}"
+
+
+def webhook_verify(
+    secret: str,
+    header: str,
+    body: bytes,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    *,
+    now: float | None = None,
+) -> bool:
+    """True if `header` is a valid signature of the raw request `body` with `secret`.
+
+    The receiver's side of `webhook_signature` (see docs/webhooks.md): the timestamp must
+    be within `tolerance` seconds of `now` (replayed old requests are refused), and one of
+    the `v1` values must match, compared in constant time. Several `v1` values are
+    accepted so a receiver can verify during a secret rotation.
+    """
+    timestamp = None
+    candidates = []
+    for part in (header or "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            timestamp = int(value)
+        elif key == SIGNATURE_VERSION and value:
+            candidates.append(value)
+    if timestamp is None or not candidates:
+        return False
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance:
+        return False
+    expected = webhook_signature(secret=secret, timestamp=timestamp, body=body).split("=")[-1]
+    return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is a failed delivery: following it would turn the POST into a GET elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
 
 
 def _post(url: str, body: bytes, headers: dict) -> int:
@@ -83,18 +136,28 @@ def _post(url: str, body: bytes, headers: dict) -> int:
         raise ValueError(f"Unsupported webhook URL scheme: {url}")
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as error:
+        error.close()
         return error.code
+
+
+def _retry_delay(attempts: int) -> float:
+    delay = RETRY_SCHEDULE[attempts - 1]
+    return delay * (1 + random.uniform(0, RETRY_JITTER))  # noqa: S311 (not cryptographic)
 
 
 @transaction.atomic
 def webhook_deliver(*, delivery_id: int) -> bool:
-    """Attempt one delivery; True when the receiver accepted it.
+    """Attempt one delivery; True when the receiver accepted it (any 2xx).
 
     Deliveries for one RMA and endpoint go out in order: a later one waits while an
-    earlier one is pending, and each success enqueues the next.
+    earlier one is pending, and each delivery that settles (delivered, or failed for
+    good) enqueues the next. The row stays locked during the request, so a duplicated
+    task waits and then finds it settled. Failures (connection errors, timeouts, non-2xx
+    responses, redirects) are retried on `RETRY_SCHEDULE`; then the delivery is FAILED
+    and can be replayed from the admin.
     """
     delivery = (
         WebhookDelivery.objects.select_for_update()
@@ -104,7 +167,9 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     )
     now = timezone.now()
     # Not due yet: an eager or early duplicate; the scheduled task or the sweeper comes back.
-    if delivery is None or (delivery.next_attempt_at and delivery.next_attempt_at > now):
+    if delivery is None or (
+        delivery.next_attempt_at and delivery.next_attempt_at > now + DUE_LEEWAY
+    ):
         return False
     earlier_pending = WebhookDelivery.objects.filter(
         endpoint_id=delivery.endpoint_id,
@@ -113,6 +178,14 @@ def webhook_deliver(*, delivery_id: int) -> bool:
         pk__lt=delivery.pk,
     ).exists()
     if earlier_pending:
+        return False
+    changed = ["status", "attempts", "next_attempt_at", "last_response_status", "last_error"]
+    if not delivery.endpoint.active:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.last_error = "Endpoint is inactive; replay the delivery once it is active."
+        delivery.next_attempt_at = None
+        delivery.save(update_fields=changed)
+        _enqueue_next_in_line(delivery)
         return False
     body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
     headers = {
@@ -128,24 +201,28 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     try:
         status = _post(delivery.endpoint.url, body, headers)
         error = "" if 200 <= status < 300 else f"HTTP {status}"
-    except (OSError, ValueError) as exc:
-        status, error = None, str(exc)[:2000]
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        status, error = None, f"{type(exc).__name__}: {exc}"[:2000]
     delivery.last_response_status = status
     delivery.last_error = error
     if not error:
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = now
         delivery.next_attempt_at = None
+        changed.append("delivered_at")
         _enqueue_next_in_line(delivery)
     elif delivery.attempts > len(RETRY_SCHEDULE):
         delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = None
+        # Failed for good: later events for this RMA must not wait for it forever.
+        _enqueue_next_in_line(delivery)
     else:
-        delay = RETRY_SCHEDULE[delivery.attempts - 1]
+        delay = _retry_delay(delivery.attempts)
         delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
         transaction.on_commit(
             lambda: enqueue_later("rma.deliver_webhook", delay, delivery_id=delivery.pk)
         )
-    delivery.save()
+    delivery.save(update_fields=changed)
     return not error
 
 
@@ -165,9 +242,20 @@ def _enqueue_next_in_line(delivery: WebhookDelivery) -> None:
         enqueue_on_commit("rma.deliver_webhook", delivery_id=following)
 
 
+@transaction.atomic
 def webhook_replay(*, delivery: WebhookDelivery) -> None:
-    """Send a delivery again (an agent's replay from the admin), whatever its status."""
+    """Send a delivery again (an agent's replay from the admin), whatever its status.
+
+    The stored payload goes out unchanged (same `eventId`, fresh signature) with a fresh
+    retry schedule. It keeps its place in its RMA's order: later pending deliveries for
+    the same RMA and endpoint wait for it.
+    """
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None, last_error=""
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        last_error="",
+        last_response_status=None,
+        delivered_at=None,
     )
     enqueue_on_commit("rma.deliver_webhook", delivery_id=delivery.pk)
