@@ -21,6 +21,9 @@ from django.core.validators import URLValidator, validate_email
 
 # PositiveIntegerField is a 32-bit signed integer on PostgreSQL.
 MAX_INTEGER = 2**31 - 1
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
+# Never wanted in names, addresses or codes; NUL cannot even be stored by PostgreSQL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Invalid(Exception):
@@ -130,6 +133,8 @@ def text(
             raise Invalid("must not be empty")
         if len(value) > max_length:
             raise Invalid(f"must be at most {max_length} characters")
+        if CONTROL_CHARACTERS.search(value):
+            raise Invalid("must not contain control characters")
         if compiled and not compiled.fullmatch(value):
             raise Invalid(f'"{value}" is not valid: {pattern_hint}')
         return value
@@ -220,6 +225,9 @@ def _timestamp(value):
         raise Invalid(f'"{value}" is not an ISO 8601 timestamp') from None
     if moment.utcoffset() is None:
         raise Invalid(f'timestamp "{value}" has no UTC offset (end it with Z or +hh:mm)')
+    # Far-off years would overflow date arithmetic (UTC conversion, return windows).
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise Invalid(f'timestamp "{value}" is not between {EARLIEST_YEAR} and {LATEST_YEAR}')
     return moment
 
 
@@ -244,7 +252,7 @@ def _timezones() -> frozenset[str]:
 
 
 def _timezone(value):
-    if value not in _timezones():
+    if not isinstance(value, str) or value not in _timezones():
         raise Invalid(f"{value!r} is not an IANA time zone such as America/New_York")
     return value
 

@@ -55,7 +55,8 @@ class ImportValidationError(Exception):
 
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
-        super().__init__(f"{len(self.errors)} error(s) in the import: " + "; ".join(self.errors))
+        shown = "; ".join(self.errors[:3]) + ("; …" if len(self.errors) > 3 else "")
+        super().__init__(f"{len(self.errors)} error(s) in the import: {shown}")
 
 
 @dataclass
@@ -107,7 +108,7 @@ def import_order(*, store: Store, order_id: str, data) -> tuple[Order, bool]:
     problems = Problems()
     if isinstance(data, dict):
         for key, expected in (("store", store.code), ("order_id", order_id)):
-            if data.get(key, expected) != expected:
+            if data.get(key) not in (None, expected):
                 problems.add(
                     f"order.{key}", f'"{data[key]}" does not match "{expected}" in the URL'
                 )

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rma.importing import ImportValidationError, import_document, import_order
 from rma.importing.schema import POLICY
@@ -284,6 +286,15 @@ BAD_DOCUMENTS = {
         'orders[2].placed_at: timestamp "2026-11-01T10:00:00" has no UTC offset'
         f" (end it with Z or +hh:mm) {LABEL}",
     ),
+    "control character in a text": (
+        lambda d: d["orders"][2]["shipping_address"].update(line2="Apt\x004"),
+        f"orders[2].shipping_address.line2: must not contain control characters {LABEL}",
+    ),
+    "timestamp out of range": (
+        lambda d: d["orders"][2].update(placed_at="0001-01-01T00:00:00+01:00"),
+        'orders[2].placed_at: timestamp "0001-01-01T00:00:00+01:00" is not between 1970'
+        f" and 2999 {LABEL}",
+    ),
     "date instead of timestamp": (
         lambda d: d["orders"][2]["lines"][0].update(delivered_at="5 Nov 2026"),
         f'orders[2].lines[0].delivered_at: "5 Nov 2026" is not an ISO 8601 timestamp {LABEL}',
@@ -555,3 +566,45 @@ def test_an_import_waits_for_an_rma_request_holding_the_order_lock():
     ]
     line.refresh_from_db()
     assert line.quantity == 2
+
+
+def _paths(value, path=()):
+    """Every (container path, key) of a JSON document, for replacing one value."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        yield (*path, key)
+        if isinstance(item, dict | list):
+            yield from _paths(item, (*path, key))
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.floats()
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+SPEC_PATHS = list(_paths(spec_import_document()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.sampled_from(SPEC_PATHS), value=JSON_VALUES)
+def test_any_value_anywhere_is_imported_or_refused_cleanly(path, value):
+    """No value, however odd, makes the import fail with anything but a list of errors."""
+    document = spec_import_document()
+    container = document
+    for key in path[:-1]:
+        container = container[key]
+    container[path[-1]] = value
+    with transaction.atomic():
+        try:
+            import_document(document)
+        except ImportValidationError as error:
+            assert error.errors
+            assert all(isinstance(message, str) for message in error.errors)
+        transaction.set_rollback(True)
