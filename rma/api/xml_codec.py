@@ -27,6 +27,10 @@ ELEMENT_FOR_KEY = {"rmadetails": "RmaDetails"}
 KEY_FOR_ELEMENT = {element: key for key, element in ELEMENT_FOR_KEY.items()}
 # Request elements whose children form a list (`<Items><Item/>…</Items>` → `"items": [...]`).
 LIST_ELEMENTS = frozenset({"Items"})
+# Request elements that are objects even when empty (their children are all optional).
+OBJECT_ELEMENTS = frozenset(
+    {"ReturnEligibilityRequest", "RmaRequest", "RmaLookupRequest", "RepresentativeInfo"}
+)
 INTEGER_ELEMENTS = frozenset({"LineNumber", "ReturnQuantity"})
 BOOLEAN_ELEMENTS = frozenset({"PackageInfoRequired"})
 # The fault's elements in schema order (the JSON fault lists `createTimestamp` last).
@@ -105,7 +109,7 @@ def _element_value(element):
     children = list(element)
     if name in LIST_ELEMENTS:
         return [_element_value(child) for child in children]
-    if children:
+    if children or name in OBJECT_ELEMENTS:
         return {_key(child): _element_value(child) for child in children}
     text = (element.text or "").strip()
     # The schema has already checked the lexical forms of xs:int and xs:boolean.

@@ -165,11 +165,13 @@ class Api:
         else:
             payload = body or b""
         content_type = "application/json" if fmt == "json" else "application/xml"
-        send = getattr(self.client, method)
         if method == "get":
-            response = send(url, headers=headers)
+            response = self.client.get(url, headers=headers)
         else:
-            response = send(url, data=payload, content_type=content_type, headers=headers)
+            # generic(): the body goes out exactly as given (post() would re-encode JSON).
+            response = self.client.generic(
+                method.upper(), url, payload, content_type=content_type, headers=headers
+            )
         return Reply(response.status_code, fmt, response)
 
 
