@@ -6,4 +6,5 @@ urlpatterns = [
     path("api/v1/", include("rma.api.order_urls")),
     # The RMA service API (v1.0/seller/...) and its OpenAPI schema and docs (api/...).
     path("", include("rma.api.urls")),
+    path("", include("rma.portal.urls")),
 ]

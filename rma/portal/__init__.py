@@ -1,0 +1,1 @@
+"""The shopper portal (SPEC section 7): thin views over the selectors and services."""

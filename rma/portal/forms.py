@@ -1,0 +1,191 @@
+"""Portal forms. They parse and present; the request service decides what is allowed."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from rma.errors import LineFailure, RequestError, RmaError
+from rma.services.rma_request import RequestedLine
+
+from .photos import PhotoField
+from .wording import reason_text, refusal_text, request_error_text, resolution_text
+
+LINE_FIELD = re.compile(r"^line-(\d{1,9})-selected$")
+LINE_PREFIX = re.compile(r"^line-(\d{1,9})-")
+
+
+class ErrorSummaryMixin:
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor id, message) for every error, for the summary at the top of the page."""
+        entries = [("", str(message)) for message in self.non_field_errors()]
+        for name, messages in self.errors.items():
+            if name == NON_FIELD_ERRORS:
+                continue
+            bound = self[name]
+            # Radio buttons have no element with the field's own id: point at the first one.
+            anchor = bound.id_for_label or f"{bound.auto_id}_0"
+            prefix = self.error_prefix(name)
+            entries += [(anchor, f"{prefix}: {m}" if prefix else str(m)) for m in messages]
+        return entries
+
+    def error_prefix(self, field_name: str) -> str:
+        return ""
+
+
+class LookupForm(ErrorSummaryMixin, forms.Form):
+    order_number = forms.CharField(label=_("Order number"), max_length=64)
+    contact = forms.CharField(
+        label=_("Email or postcode"),
+        max_length=254,
+        help_text=_("The email address you ordered with, or the postcode the order was sent to."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order_number"].widget.attrs.update(
+            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        )
+        self.fields["contact"].widget.attrs.update({"autocomplete": "email", "spellcheck": "false"})
+
+
+class ReturnForm(ErrorSummaryMixin, forms.Form):
+    """Which lines to return, how many, why; the resolution and a comment.
+
+    Fields exist for every order line (named as the service names them in its errors,
+    e.g. `line-2-reason`); the page shows inputs only for eligible lines. Limits such as
+    the returnable quantity are left to `rma_request`, which reports every refusal.
+    """
+
+    resolution = forms.CharField(label=_("How would you like us to resolve your return?"))
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Anything our team should know about your return."),
+    )
+
+    def __init__(self, *args, verdicts, policy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.verdicts = {verdict.line_number: verdict for verdict in verdicts}
+        resolutions = [(code, resolution_text(code)) for code in policy.resolutions]
+        self.fields["resolution"].widget = forms.RadioSelect(choices=resolutions)
+        self.fields["resolution"].required = False
+        if resolutions:
+            self.fields["resolution"].initial = resolutions[0][0]
+        reasons = [("", _("Choose a reason"))] + [
+            (reason.code, reason_text(reason)) for reason in policy.reasons
+        ]
+        photo_reasons = [reason for reason in policy.reasons if reason.requires_photo]
+        self.photo_reasons = [reason.code for reason in photo_reasons]
+        self.photo_hint = _(
+            "Needed if you choose: %(reasons)s. A JPEG, PNG or WEBP image of at most %(size)s."
+        ) % {
+            "reasons": ", ".join(reason_text(reason) for reason in photo_reasons),
+            "size": filesizeformat(settings.PHOTO_MAX_BYTES),
+        }
+        for number, verdict in self.verdicts.items():
+            self._add_line_fields(number, verdict, reasons)
+
+    def _add_line_fields(self, number, verdict, reasons):
+        title = verdict.line.title or verdict.line.item_id
+        quantities = [(count, str(count)) for count in range(1, verdict.returnable_quantity + 1)]
+        self.fields[f"line-{number}-selected"] = forms.BooleanField(
+            label=_("Return “%(title)s”") % {"title": title}, required=False
+        )
+        self.fields[f"line-{number}-quantity"] = forms.IntegerField(
+            label=_("Quantity"),
+            required=False,
+            initial=1,
+            widget=forms.Select(choices=quantities),
+        )
+        self.fields[f"line-{number}-reason"] = forms.CharField(
+            label=_("Reason"),
+            required=False,
+            widget=forms.Select(
+                choices=reasons, attrs={"data-photo-reasons": " ".join(self.photo_reasons)}
+            ),
+        )
+        self.fields[f"line-{number}-photo"] = PhotoField(
+            label=_("Photo of the item"),
+            required=False,
+            help_text=self.photo_hint,
+        )
+
+    def line_fields(self, number: int) -> dict:
+        """The bound fields of one line, by their short name (selected, quantity, …)."""
+        return {
+            name: self[f"line-{number}-{name}"]
+            for name in ("selected", "quantity", "reason", "photo")
+        }
+
+    def requested_lines(self) -> list[RequestedLine]:
+        """The lines to request, from a valid form.
+
+        Selected line numbers that are not on the order are passed on too, so the service
+        refuses them (RMA 1005) instead of the form silently dropping them.
+        """
+        data = self.cleaned_data
+        lines = [
+            RequestedLine(
+                line_number=number,
+                quantity=data.get(f"line-{number}-quantity") or 0,
+                reason_code=data.get(f"line-{number}-reason") or "",
+                photos=[data[f"line-{number}-photo"]] if data.get(f"line-{number}-photo") else [],
+            )
+            for number in self.verdicts
+            if data.get(f"line-{number}-selected")
+        ]
+        unknown = sorted(
+            {int(match[1]) for key in self.data if (match := LINE_FIELD.match(key))}
+            - set(self.verdicts)
+        )
+        lines += [
+            RequestedLine(
+                number,
+                _posted_int(self.data, number),
+                str(self.data.get(f"line-{number}-reason", "")),
+            )
+            for number in unknown
+        ]
+        return lines
+
+    def add_refusal(self, refusal: RmaError | RequestError, *, order) -> None:
+        """Show a service's refusal on the fields it concerns (or on the form)."""
+        if isinstance(refusal, RequestError):
+            self._add_error_to(
+                refusal.field,
+                request_error_text(refusal.field, refusal.message, known_fields=self.fields),
+            )
+            return
+        for item in refusal.items or [LineFailure(0, refusal.code)]:
+            verdict = self.verdicts.get(item.line_number)
+            text = refusal_text(item.code, verdict=verdict, order=order, number=item.line_number)
+            part = "quantity" if item.code == "RMA 1007" else "selected"
+            self._add_error_to(f"line-{item.line_number}-{part}", f"{text} ({item.code})")
+
+    def _add_error_to(self, field: str, message: str) -> None:
+        # Only eligible lines show their inputs; an ineligible line shows its errors whole.
+        if (verdict := self._verdict_of(field)) and not verdict.eligible:
+            field = f"line-{verdict.line_number}-selected"
+        self.add_error(field if field in self.fields else None, message)
+
+    def error_prefix(self, field_name: str) -> str:
+        """Line errors name the item, so the summary says which one."""
+        verdict = self._verdict_of(field_name)
+        return (verdict.line.title or verdict.line.item_id) if verdict else ""
+
+    def _verdict_of(self, field_name: str):
+        match = LINE_PREFIX.match(field_name)
+        return self.verdicts.get(int(match[1])) if match else None
+
+
+def _posted_int(data, number: int) -> int:
+    value = data.get(f"line-{number}-quantity", "")
+    return int(value) if value.isdigit() else 0

@@ -1,0 +1,60 @@
+"""Photo uploads: images only (checked by opening them), size-limited, stored privately."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+# Pillow format name → (file extension, content type) of the photos we accept.
+ACCEPTED_FORMATS = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "WEBP": ("webp", "image/webp"),
+}
+try:  # HEIC (iPhone photos) only when the optional pillow-heif plugin is installed.
+    from pillow_heif import register_heif_opener
+except ImportError:
+    pass
+else:
+    register_heif_opener()
+    ACCEPTED_FORMATS["HEIF"] = ("heic", "image/heic")
+
+NOT_A_PHOTO = _("This file is not a photo we can read. Please choose a JPEG, PNG or WEBP image.")
+
+
+class PhotoField(forms.ImageField):
+    """An image of an accepted format, at most `PHOTO_MAX_BYTES`, renamed to a random name."""
+
+    default_error_messages = {"invalid_image": NOT_A_PHOTO}
+
+    def __init__(self, **kwargs):
+        accept = ",".join(content_type for _, content_type in ACCEPTED_FORMATS.values())
+        kwargs.setdefault("widget", forms.FileInput(attrs={"accept": accept}))
+        super().__init__(**kwargs)
+
+    def to_python(self, data):
+        if data and data.size > settings.PHOTO_MAX_BYTES:
+            raise ValidationError(
+                _("This photo is too large (%(size)s). Photos can be at most %(limit)s."),
+                code="too_large",
+                params={
+                    "size": filesizeformat(data.size),
+                    "limit": filesizeformat(settings.PHOTO_MAX_BYTES),
+                },
+            )
+        photo = super().to_python(data)
+        if photo is None:
+            return None
+        if photo.image.format not in ACCEPTED_FORMATS:
+            raise ValidationError(NOT_A_PHOTO, code="invalid_image")
+        extension, content_type = ACCEPTED_FORMATS[photo.image.format]
+        # Never keep the shopper's file name: it may say more than the photo should.
+        photo.name = f"{uuid.uuid4().hex}.{extension}"
+        photo.content_type = content_type
+        photo.seek(0)
+        return photo

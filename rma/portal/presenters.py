@@ -1,0 +1,67 @@
+"""What the confirmation and status pages show of an RMA, ready for the templates."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from rma.links import status_path
+from rma.models import LabelStatus, Rma
+from rma.policy import StorePolicy
+from rma.transitions import SHOPPER_CANCELLABLE
+
+from .wording import EVENT_TEXTS, label_pending_text, next_steps_text, reason_text
+
+
+def label_link(rma: Rma) -> str:
+    """The signed label download link once the label is issued, else ""."""
+    if rma.label_status != LabelStatus.ISSUED:
+        return ""
+    from labels.links import label_url  # the labels app owns label links
+
+    return label_url(rma)
+
+
+def rma_summary(rma: Rma) -> dict:
+    """An RMA fetched by `rmas_with_lines`, with its lines, links and next steps."""
+    policy = StorePolicy.of(rma.store)
+    store = rma.store
+    return {
+        "rma": rma,
+        "status_path": status_path(rma),
+        "label_url": label_link(rma),
+        "label_note": label_pending_text(rma),
+        "next_steps": next_steps_text(rma),
+        "cancellable": rma.status in SHOPPER_CANCELLABLE,
+        "destination": rma.supplier.return_address if rma.supplier_id else store.return_address,
+        "lines": [
+            {
+                "line": line,
+                "reason": reason_text(reason)
+                if (reason := policy.reason(line.reason_code))
+                else line.reason_code,
+            }
+            for line in rma.lines.all()
+        ],
+    }
+
+
+def timeline(rma: Rma) -> list[dict]:
+    """The events a shopper sees, oldest first, timed in the store's timezone."""
+    zone = ZoneInfo(rma.store.timezone)
+    entries = []
+    for event in rma.events.all():
+        if event.type not in EVENT_TEXTS:
+            continue
+        title, text = EVENT_TEXTS[event.type]
+        entries.append(
+            {
+                "type": event.type,
+                "title": title,
+                "text": text,
+                "reason": event.data.get("reason", "") if event.type == "rma.rejected" else "",
+                "at": timezone.localtime(event.created_at, zone),
+            }
+        )
+    return entries

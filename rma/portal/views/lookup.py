@@ -1,0 +1,64 @@
+"""Finding the order: the lookup form, the store choice and the rate-limited page."""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from rma.models import Order
+
+from ..forms import LookupForm
+from ..grants import grant_orders, last_lookup_order_ids
+from ..lookup import orders_for_lookup
+from ..throttle import lookup_blocked, lookup_failed
+
+# One message for an unknown order and a wrong email or postcode: neither is revealed.
+NOT_FOUND = _(
+    "We could not find an order with this order number and email address or postcode. "
+    "Please check both and try again."
+)
+
+
+def order_path(order: Order) -> str:
+    return reverse(
+        "portal:order", kwargs={"store_code": order.store.code, "order_id": order.order_id}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def lookup(request):
+    form = LookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        number = form.cleaned_data["order_number"]
+        if lookup_blocked(request, order_number=number):
+            return rate_limited(request)
+        orders = orders_for_lookup(order_number=number, contact=form.cleaned_data["contact"])
+        if orders:
+            grant_orders(request, orders)
+            if len(orders) == 1:
+                return redirect(order_path(orders[0]))
+            return redirect("portal:choose")
+        lookup_failed(request, order_number=number)
+        form.add_error(None, NOT_FOUND)
+    return render(request, "portal/lookup.html", {"form": form})
+
+
+@never_cache
+def choose(request):
+    """The same number and contact matched orders of several stores: the shopper picks one."""
+    orders = Order.objects.select_related("store").filter(pk__in=last_lookup_order_ids(request))
+    entries = sorted(
+        ({"store": order.store, "path": order_path(order)} for order in orders),
+        key=lambda entry: entry["store"].name.casefold(),
+    )
+    if not entries:
+        return redirect("portal:lookup")
+    return render(request, "portal/choose.html", {"entries": entries})
+
+
+def rate_limited(request, exception=None):
+    """Too many failed lookups (HTTP 429): a friendly page that says when to try again."""
+    return render(request, "portal/rate_limited.html", status=429)

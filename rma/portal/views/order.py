@@ -1,0 +1,111 @@
+"""The order page (choose what to return) and the confirmation after a request."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from rma.eligibility import evaluate_order
+from rma.errors import RequestError, RmaError
+from rma.links import status_path
+from rma.models import Channel
+from rma.policy import StorePolicy
+from rma.selectors import rmas_with_lines
+from rma.services.actors import Actor
+from rma.services.rma_request import rma_request
+
+from ..branding import brand_context, secure_url, with_store_policy
+from ..forms import ReturnForm
+from ..grants import granted_order_ids, granted_order_or_404
+from ..presenters import rma_summary
+from ..wording import ineligibility_text
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def order_detail(request, store_code: str, order_id: str):
+    order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
+    policy = StorePolicy.of(order.store)
+    verdicts = evaluate_order(order, now=timezone.now())
+    if request.method != "POST":
+        form = ReturnForm(verdicts=verdicts, policy=policy)
+        return _order_page(request, order, verdicts, form)
+    form = ReturnForm(request.POST, request.FILES, verdicts=verdicts, policy=policy)
+    if not form.is_valid():
+        return _order_page(request, order, verdicts, form)
+    try:
+        rmas = rma_request(
+            order=order,
+            lines=form.requested_lines(),
+            resolution=form.cleaned_data["resolution"],
+            comment=form.cleaned_data["comment"],
+            actor=Actor.shopper(order.customer_email),
+            channel=Channel.PORTAL,
+        )
+    except (RmaError, RequestError) as refusal:
+        # Show the order as it is now: the refusal may come from a change since it was shown.
+        order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
+        verdicts = evaluate_order(order, now=timezone.now())
+        form = ReturnForm(request.POST, request.FILES, verdicts=verdicts, policy=policy)
+        form.is_valid()
+        form.add_refusal(refusal, order=order)
+        return _order_page(request, order, verdicts, form)
+    return redirect("portal:confirmation", group=rmas[0].request_group)
+
+
+def _order_page(request, order, verdicts, form):
+    lines = [
+        {
+            "verdict": verdict,
+            "line": verdict.line,
+            "image_url": secure_url(verdict.line.image_url),
+            "fields": form.line_fields(verdict.line_number),
+            "reasons": [
+                {
+                    "code": rule.code,
+                    "text": ineligibility_text(rule.code, verdict=verdict, order=order),
+                }
+                for rule in verdict.failures
+            ],
+        }
+        for verdict in verdicts
+    ]
+    context = {
+        "store": order.store,
+        "order": order,
+        "lines": lines,
+        "has_eligible_lines": any(verdict.eligible for verdict in verdicts),
+        "form": form,
+        "error_summary": form.error_summary() if form.is_bound else [],
+        "earlier_returns": [
+            {"rma": rma, "status_path": status_path(rma)}
+            for rma in order.rmas.order_by("created_at")
+        ],
+        **brand_context(order.store),
+    }
+    response = render(request, "portal/order.html", context)
+    return with_store_policy(
+        response, store=order.store, image_urls=[line.image_url for line in order.lines.all()]
+    )
+
+
+@never_cache
+def confirmation(request, group):
+    rmas = list(
+        rmas_with_lines()
+        .filter(request_group=group, order_id__in=granted_order_ids(request))
+        .order_by("id")
+    )
+    if not rmas:
+        raise Http404
+    store = rmas[0].store
+    context = {
+        "store": store,
+        "order": rmas[0].order,
+        "summaries": [rma_summary(rma) for rma in rmas],
+        **brand_context(store),
+    }
+    return with_store_policy(render(request, "portal/confirmation.html", context), store=store)

@@ -1,0 +1,42 @@
+/* Returns portal: progressive enhancement only; every page works without this file. */
+(function () {
+  "use strict";
+
+  // Take keyboard and screen-reader users straight to the list of problems.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+
+  // Show a line's photo upload only when its chosen reason needs a photo.
+  document.querySelectorAll("select[data-photo-reasons]").forEach(function (select) {
+    var wrapper = document.querySelector('[data-photo-for="' + select.id + '"]');
+    if (!wrapper) {
+      return;
+    }
+    var needsPhoto = select.getAttribute("data-photo-reasons").split(" ").filter(Boolean);
+    var input = wrapper.querySelector("input[type=file]");
+    function update() {
+      var needed = needsPhoto.indexOf(select.value) !== -1;
+      var hasError = wrapper.classList.contains("field--error");
+      wrapper.hidden = !needed && !hasError;
+      if (wrapper.hidden && input) {
+        input.value = "";
+      }
+    }
+    select.addEventListener("change", update);
+    update();
+  });
+
+  // Choosing a quantity or reason for an item selects it for return.
+  document.querySelectorAll("[data-testid=eligible-line]").forEach(function (line) {
+    var checkbox = line.querySelector("input[type=checkbox]");
+    line.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("change", function () {
+        if (checkbox && select.value) {
+          checkbox.checked = true;
+        }
+      });
+    });
+  });
+})();
