@@ -17,6 +17,9 @@ class ReturnLabel(models.Model):
     file = models.FileField(upload_to="labels/%Y/%m/", blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     failure_reason = models.CharField(max_length=500, blank=True)
+    # While set and in the future, one worker is calling the label service for this
+    # label; others leave it alone (labels.services.label_issue).
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     issued_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
