@@ -24,7 +24,7 @@ from rma.services.rma_request import RequestedLine, rma_request
 
 from . import selectors
 from .faults import ApiFault, invalid_request
-from .responses import eligibility_body, rmas_body
+from .responses import eligibility_body, in_field_order, rmas_body
 
 DEFAULT_RESOLUTION = "REFUND"
 # Request fields recorded in the `rma.created` event (the service records the rest).
@@ -103,7 +103,7 @@ def _replay(*, store: Store, transaction_id: str, digest: str) -> tuple[int, dic
         return None
     if record.request_hash != digest:
         raise ApiFault("RMA 1022")
-    return record.response_status, record.response_body
+    return record.response_status, in_field_order(record.response_body)
 
 
 def _email_matches(order, email: str | None) -> bool:

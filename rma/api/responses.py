@@ -20,6 +20,67 @@ SELLER_FAULT = "SELLER_FAULT"
 CUSTOMER = "CUSTOMER"
 
 
+# Every response key in one order that agrees with each sequence of `schema/rma.xsd`. A
+# stored response comes back from PostgreSQL's jsonb with its keys reordered; replays are
+# put back in this order so they are byte-for-byte the first response (and XML stays valid).
+FIELD_ORDER = (
+    "orderId",
+    "store",
+    "rmaid",
+    "status",
+    "isRMAActive",
+    "creationDate",
+    "expiryDate",
+    "lineNumber",
+    "itemId",
+    "orderedQuantity",
+    "returnableQuantity",
+    "returnQuantity",
+    "returnReasonCode",
+    "value",
+    "category",
+    "weight",
+    "weightUnit",
+    "length",
+    "width",
+    "height",
+    "dimensionUnit",
+    "dimensionalWeight",
+    "invoiceAmount",
+    "currency",
+    "eligible",
+    "ineligibility",
+    "code",
+    "description",
+    "overridable",
+    "items",
+    "item",
+    "rmadetails",
+    "returnLocation",
+    "whsName",
+    "whsStreet",
+    "whsCity",
+    "whsState",
+    "whsPostalCode",
+    "whsCountryCode",
+    "label",
+    "carrier",
+    "trackingNumber",
+    "packageInfo",
+)
+FIELD_RANK = {key: rank for rank, key in enumerate(FIELD_ORDER)}
+
+
+def in_field_order(value):
+    """`value` with every dict's keys in `FIELD_ORDER` (unknown keys last, as they were)."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: FIELD_RANK.get(key, len(FIELD_RANK)))
+        return {key: in_field_order(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [in_field_order(item) for item in value]
+    return value
+
+
 def iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
@@ -47,12 +108,14 @@ def eligibility_body(*, order: Order, verdicts: list[LineEligibility]) -> dict:
         }
         for verdict in verdicts
     ]
-    return {
-        "orderId": order.order_id,
-        "store": order.store.code,
-        "eligible": any(verdict.eligible for verdict in verdicts),
-        "items": {"item": items},
-    }
+    return in_field_order(
+        {
+            "orderId": order.order_id,
+            "store": order.store.code,
+            "eligible": any(verdict.eligible for verdict in verdicts),
+            "items": {"item": items},
+        }
+    )
 
 
 def return_location(rma: Rma) -> dict:
@@ -111,11 +174,13 @@ def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -
 def rmas_body(*, order: Order, rmas, package_info_required: bool = False) -> dict:
     """generateRMA and lookupRMA: the order and one `rmadetails` entry per RMA."""
     policy = StorePolicy.of(order.store)
-    return {
-        "orderId": order.order_id,
-        "store": order.store.code,
-        "rmadetails": [
-            rma_details(rma, policy=policy, package_info_required=package_info_required)
-            for rma in rmas
-        ],
-    }
+    return in_field_order(
+        {
+            "orderId": order.order_id,
+            "store": order.store.code,
+            "rmadetails": [
+                rma_details(rma, policy=policy, package_info_required=package_info_required)
+                for rma in rmas
+            ],
+        }
+    )

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from lxml import etree
 
@@ -165,7 +166,7 @@ def test_generate_creates_one_rma_per_destination(api, dropship_order, fmt):
     reply = api.call("generateRMA", fmt, body, order_id=order.order_id)
     assert reply.status == 201, reply.content
     data = valid_response(reply, "generateRMA")
-    rmas = list(Rma.objects.order_by("supplier_id", "id"))
+    rmas = list(Rma.objects.order_by(F("supplier_id").asc(nulls_first=True)))
     assert len(rmas) == 2
     assert all(rma.channel == Channel.API and rma.transaction_id == "txn-1" for rma in rmas)
     assert all(rma.resolution == "REFUND" for rma in rmas)
