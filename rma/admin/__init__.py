@@ -1,0 +1,8 @@
+"""Customer care in the Django admin (SPEC section 13).
+
+Importing the modules registers their ModelAdmins with the default admin site.
+"""
+
+from . import order_admin, other_admin, rma_admin
+
+__all__ = ["order_admin", "other_admin", "rma_admin"]

@@ -1,0 +1,374 @@
+"""Admins of the supporting models: stores, suppliers, overrides, events, emails, webhooks, keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from rma.apikeys import api_key_create, api_key_revoke
+from rma.followups import NOTIFICATION_FOR_STATUS
+from rma.models import (
+    ApiKey,
+    EligibilityOverride,
+    Notification,
+    RmaEvent,
+    Store,
+    Supplier,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from rma.policy import POLICY_DEFAULTS, StorePolicy
+from rma.webhooks import WEBHOOK_EVENTS, webhook_replay
+
+from .actions import apply_each, limited
+from .common import (
+    LargeTableMixin,
+    ReadOnlyMixin,
+    actor_display,
+    admin_link,
+    matching_orders,
+    pretty_json,
+    search_by_rma_number,
+)
+from .filters import OverrideActiveFilter, choices_filter
+
+NOTIFICATION_KINDS = sorted(
+    {"request_received", "confirmation", "supplier_notice", *NOTIFICATION_FOR_STATUS.values()}
+)
+
+
+class RmaNumberSearchMixin:
+    """Search rows of one RMA by its number (exact, canonical): the tables are large."""
+
+    search_fields = ("rma__rma_number",)
+    search_help_text = _("An RMA number (hyphens and letter case do not matter).")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        found = search_by_rma_number(queryset, search_term, field="rma__rma_number")
+        return (found if found is not None else queryset.none()), False
+
+
+@admin.register(Store)
+class StoreAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Stores and their policies come from the import (SPEC section 3); shown, not edited."""
+
+    list_display = ("code", "name", "currency", "timezone", "support_email")
+    search_fields = ("code", "name")
+    fields = (
+        "code",
+        "name",
+        "currency",
+        "timezone",
+        "support_email",
+        "return_address_display",
+        "effective_policy",
+        "brand_colour",
+        "logo_url",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("return_address_display", "effective_policy")
+
+    @admin.display(description=_("return address"))
+    def return_address_display(self, store):
+        return pretty_json(store.return_address)
+
+    @admin.display(description=_("return policy (with defaults)"))
+    def effective_policy(self, store):
+        policy = StorePolicy.of(store)
+        effective = {key: policy._get(key) for key in POLICY_DEFAULTS if key != "reasons"}
+        effective["reasons"] = [dataclasses.asdict(reason) for reason in policy.reasons]
+        return pretty_json(effective)
+
+
+@admin.register(Supplier)
+class SupplierAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "store", "email")
+    list_select_related = ("store",)
+    list_filter = ("store",)
+    search_fields = ("code", "name")
+    fields = ("store", "code", "name", "email", "return_address_display")
+    readonly_fields = ("return_address_display",)
+
+    @admin.display(description=_("return address"))
+    def return_address_display(self, supplier):
+        return pretty_json(supplier.return_address)
+
+
+@admin.register(EligibilityOverride)
+class EligibilityOverrideAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """The record of every override; made from the order page, never edited afterwards."""
+
+    list_display = ("created_at", "order_link", "line", "code", "agent", "expires_at")
+    list_select_related = ("order_line__order__store", "agent")
+    list_filter = ("code", OverrideActiveFilter)
+    search_fields = ("order_line__order__order_id",)
+    search_help_text = _("An order number or a customer email, exactly.")
+    fields = ("order_link", "line", "code", "agent", "justification", "created_at", "expires_at")
+    readonly_fields = ("order_link", "line")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(order_line__order__in=matching_orders(search_term)), False
+
+    @admin.display(description=_("order"))
+    def order_link(self, override):
+        order = override.order_line.order
+        return admin_link(order, f"{order.store.code} {order.order_id}")
+
+    @admin.display(description=_("line"))
+    def line(self, override):
+        line = override.order_line
+        return f"{line.line_number}: {line.item_id}"
+
+
+@admin.register(RmaEvent)
+class RmaEventAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "rma_link", "type", "who")
+    list_select_related = ("rma", "actor_user")
+    list_filter = ("actor_type", ("created_at", admin.DateFieldListFilter))
+    fields = ("rma_link", "type", "who", "created_at", "data_display")
+    readonly_fields = ("rma_link", "who", "data_display")
+
+    @admin.display(description=_("RMA"))
+    def rma_link(self, event):
+        return admin_link(event.rma)
+
+    @admin.display(description=_("who"))
+    def who(self, event):
+        return actor_display(event)
+
+    @admin.display(description=_("data"))
+    def data_display(self, event):
+        return pretty_json(event.data)
+
+
+@admin.register(Notification)
+class NotificationAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "rma_link", "kind", "recipient", "status", "attempts", "sent_at")
+    list_select_related = ("rma",)
+    list_filter = ("status", choices_filter("kind", _("kind"), NOTIFICATION_KINDS))
+    fields = (
+        "rma_link",
+        "kind",
+        "recipient",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "idempotency_key",
+    )
+    readonly_fields = ("rma_link",)
+
+    @admin.display(description=_("RMA"))
+    def rma_link(self, notification):
+        return admin_link(notification.rma)
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=200, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=[(event, event) for event in sorted(WEBHOOK_EVENTS)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: every event."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("store", "url", "events", "active")
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        allowed = ("https://", "http://") if settings.DEBUG else ("https://",)
+        if not url.lower().startswith(allowed):
+            raise forms.ValidationError(_("Webhook endpoints must use HTTPS."))
+        return url
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """The signing secret is generated here and shown once, when made or rotated."""
+
+    form = WebhookEndpointForm
+    list_display = ("url", "store", "events_display", "active", "created_at")
+    list_select_related = ("store",)
+    list_filter = ("active", "store")
+    readonly_fields = ("secret_hint", "created_at")
+    actions = ["rotate_secret"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["store", "url", "events", "active"]
+        return [*fields, "secret_hint", "created_at"] if obj else fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would drop the delivery history: deactivate instead.
+        return False
+
+    @admin.display(description=_("events"))
+    def events_display(self, endpoint):
+        return ", ".join(endpoint.events) if endpoint.events else _("every event")
+
+    @admin.display(description=_("signing secret"))
+    def secret_hint(self, endpoint):
+        return f"{endpoint.secret[:10]}… " + str(_("(shown only when created or rotated)"))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.secret = new_webhook_secret()
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._secrets_page(request, [obj])
+
+    @admin.action(description=_("Rotate the signing secret"), permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        endpoints = limited(self, request, queryset.select_related("store"))
+        if endpoints is None:
+            return None
+        for endpoint in endpoints:
+            endpoint.secret = new_webhook_secret()
+            endpoint.save(update_fields=["secret"])
+            self.log_change(request, endpoint, "Rotated the signing secret")
+        return self._secrets_page(request, endpoints)
+
+    def _secrets_page(self, request, endpoints):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Signing secret"),
+            "endpoints": endpoints,
+        }
+        return TemplateResponse(request, "admin/rma/webhookendpoint/secret.html", context)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "event",
+        "rma_link",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_response_status",
+        "delivered_at",
+    )
+    list_select_related = ("rma", "endpoint__store")
+    list_filter = (
+        "status",
+        choices_filter("event", _("event"), sorted(WEBHOOK_EVENTS)),
+        ("endpoint__store", admin.RelatedOnlyFieldListFilter),
+    )
+    fields = (
+        "rma_link",
+        "endpoint",
+        "event",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_response_status",
+        "last_error",
+        "created_at",
+        "delivered_at",
+        "payload_display",
+    )
+    readonly_fields = ("rma_link", "payload_display")
+    actions = ["replay"]
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("rma.replay_webhookdelivery")
+
+    @admin.action(description=_("Replay"), permissions=["replay"])
+    def replay(self, request, queryset):
+        deliveries = limited(self, request, queryset)
+        if deliveries is None:
+            return
+        apply_each(
+            self,
+            request,
+            deliveries,
+            lambda delivery: webhook_replay(delivery=delivery),
+            log_message="Replayed",
+            done=("%(count)d delivery queued again.", "%(count)d deliveries queued again."),
+        )
+
+    @admin.display(description=_("RMA"))
+    def rma_link(self, delivery):
+        return admin_link(delivery.rma)
+
+    @admin.display(description=_("payload"))
+    def payload_display(self, delivery):
+        return pretty_json(delivery.payload)
+
+
+class ApiKeyCreateForm(forms.Form):
+    store = forms.ModelChoiceField(queryset=Store.objects.all(), label=_("Store"))
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Who uses this key."))
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are shown once, when created (as `manage.py create_api_key` does), then only revoked."""
+
+    list_display = ("name", "store", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("store",)
+    list_filter = ("store", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix")
+    fields = ("store", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("rma.change_apikey")
+
+    @admin.action(description=_("Revoke"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        keys = limited(self, request, queryset)
+        if keys is None:
+            return
+        apply_each(
+            self,
+            request,
+            keys,
+            lambda api_key: api_key_revoke(api_key=api_key),
+            log_message="Revoked",
+            done=("%(count)d key revoked.", "%(count)d keys revoked."),
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form}
+        if request.method == "POST" and form.is_valid():
+            api_key, raw_key = api_key_create(
+                store=form.cleaned_data["store"], name=form.cleaned_data["name"]
+            )
+            self.log_addition(request, api_key, "Created")
+            context.update(title=_("API key created"), api_key=api_key, raw_key=raw_key)
+            return TemplateResponse(request, "admin/rma/apikey/created.html", context)
+        context["title"] = _("Add API key")
+        return TemplateResponse(request, "admin/rma/apikey/create.html", context)
