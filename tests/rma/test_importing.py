@@ -316,6 +316,14 @@ BAD_DOCUMENTS = {
         lambda d: d["orders"][2].update(order_id="3000179303"),
         "orders[2]: the order appears more than once (first at orders[1]) (order TMSUS 3000179303)",
     ),
+    "store twice": (
+        lambda d: d["stores"].append(dict(d["stores"][0])),
+        'stores[1].code: store "TMSUS" appears more than once',
+    ),
+    "supplier twice": (
+        lambda d: d["stores"][0]["suppliers"].append(dict(d["stores"][0]["suppliers"][0])),
+        "stores[0].suppliers[1].code: 'ACME' is already used by suppliers[0]",
+    ),
     "bad timezone": (
         lambda d: d["stores"][0].update(timezone="Eastern"),
         "stores[0].timezone: 'Eastern' is not an IANA time zone such as America/New_York",
