@@ -1,0 +1,158 @@
+"""Warehouse screens (SPEC section 13): receiving by barcode scanner, and resolving.
+
+Thin adapters over `rma_receive` and `rma_resolve`. Staff only: anonymous visitors go
+to the admin login, signed-in users without the permission get 403.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from rma.errors import RequestError, TransitionError
+from rma.models import Rma, RmaStatus
+from rma.numbers import normalise_rma_number
+from rma.selectors import rma_by_number
+from rma.services.actors import Actor
+from rma.services.rma_receive import rma_receive
+from rma.services.rma_resolve import rma_resolve
+
+from .forms import ReceiveForm, ResolveForm, ScanForm
+
+
+def staff_permission_required(permission: str):
+    """Admin login for anonymous visitors; 403 for anyone not staff with `permission`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            if not (user.is_active and user.is_staff and user.has_perm(permission)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _scan_page(
+    request: HttpRequest, form: ScanForm, status: int = 200, refusal: str = ""
+) -> HttpResponse:
+    context = {"form": form, "refusal": refusal}
+    return render(request, "warehouse/scan.html", context, status=status)
+
+
+def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """A loud error: on the receiving screens the scan box again, else a page of its own."""
+    if request.resolver_match.url_name == "resolve":
+        return render(request, "warehouse/refused.html", {"message": message}, status=status)
+    return _scan_page(request, ScanForm(), status, refusal=message)
+
+
+def _rma_or_refusal(request: HttpRequest, rma_number: str) -> Rma | HttpResponse:
+    if normalise_rma_number(rma_number) is None:
+        return _refused(request, _("“%s” is not a valid RMA number.") % rma_number, 422)
+    rma = rma_by_number(rma_number)
+    if rma is None:
+        return _refused(request, _("No return has the number %s.") % rma_number, 404)
+    return rma
+
+
+def _wrong_status(request: HttpRequest, rma: Rma, expected: str) -> HttpResponse:
+    message = _("Return %(number)s is %(status)s; only %(expected)s returns can be handled here.")
+    params = {
+        "number": rma.rma_number,
+        "status": rma.get_status_display(),
+        "expected": RmaStatus(expected).label,
+    }
+    return _refused(request, message % params, 409)
+
+
+def _posted(request: HttpRequest):
+    return request.POST if request.method == "POST" else None
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("rma.receive_rma")
+def receive_scan(request: HttpRequest) -> HttpResponse:
+    """Page 1: scan (or type) the number on the parcel; Enter opens its expected lines."""
+    if request.method == "POST":
+        form = ScanForm(request.POST)
+        if form.is_valid():
+            return redirect("warehouse:receive", rma_number=form.rma.rma_number)
+        return _scan_page(request, form, form.status_code)
+    return _scan_page(request, ScanForm())
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("rma.receive_rma")
+def receive(request: HttpRequest, rma_number: str) -> HttpResponse:
+    """Page 2: what arrived, line by line; Enter records the receipt and returns to page 1."""
+    rma = _rma_or_refusal(request, rma_number)
+    if isinstance(rma, HttpResponse):
+        return rma
+    if rma.status != RmaStatus.AUTHORIZED:
+        return _wrong_status(request, rma, RmaStatus.AUTHORIZED)
+    form = ReceiveForm(_posted(request), rma=rma)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                rma_receive(rma=rma, actor=Actor.agent(request.user), lines=form.received_lines())
+            except TransitionError:
+                rma.refresh_from_db()
+                return _wrong_status(request, rma, RmaStatus.AUTHORIZED)
+            except RequestError as error:
+                form.add_service_error(error)
+            else:
+                received = sum(line.received_quantity for line in form.received_lines())
+                messages.success(
+                    request,
+                    _("Return %(number)s received (%(count)s items). Scan the next parcel.")
+                    % {"number": rma.rma_number, "count": received},
+                )
+                return redirect("warehouse:receive_scan")
+        status = 422
+    return render(request, "warehouse/receive.html", {"rma": rma, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("rma.resolve_rma")
+def resolve(request: HttpRequest, rma_number: str) -> HttpResponse:
+    """Decide the outcome of each received line, with the refund it would give."""
+    rma = _rma_or_refusal(request, rma_number)
+    if isinstance(rma, HttpResponse):
+        return rma
+    if rma.status == RmaStatus.RESOLVED:
+        return render(request, "warehouse/resolved.html", {"rma": rma})
+    if rma.status != RmaStatus.RECEIVED:
+        return _wrong_status(request, rma, RmaStatus.RECEIVED)
+    form = ResolveForm(_posted(request), rma=rma)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                rma_resolve(rma=rma, actor=Actor.agent(request.user), lines=form.decisions())
+            except TransitionError:
+                rma.refresh_from_db()
+                return _wrong_status(request, rma, RmaStatus.RECEIVED)
+            except RequestError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(
+                    request, _("Return %(number)s is resolved.") % {"number": rma.rma_number}
+                )
+                return redirect("warehouse:resolve", rma_number=rma.rma_number)
+        status = 422
+    return render(request, "warehouse/resolve.html", {"rma": rma, "form": form}, status=status)
