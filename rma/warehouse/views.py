@@ -95,6 +95,29 @@ def receive_scan(request: HttpRequest) -> HttpResponse:
     return _scan_page(request, ScanForm())
 
 
+def _lines_screen(request, rma: Rma, *, form_class, expected: str, template: str, submit):
+    """A per-line form for an RMA in status `expected`; `submit(form)` calls the service.
+
+    Invalid input (the form's or the service's `RequestError`) re-renders with 422; a
+    status changed meanwhile (`TransitionError`) is refused like a wrong scan.
+    """
+    if rma.status != expected:
+        return _wrong_status(request, rma, expected)
+    form = form_class(_posted(request), rma=rma)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                return submit(form)
+            except TransitionError:
+                rma.refresh_from_db()
+                return _wrong_status(request, rma, expected)
+            except RequestError as error:
+                form.add_service_error(error)
+        status = 422
+    return render(request, template, {"rma": rma, "form": form}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @staff_permission_required("rma.receive_rma")
 def receive(request: HttpRequest, rma_number: str) -> HttpResponse:
@@ -102,29 +125,25 @@ def receive(request: HttpRequest, rma_number: str) -> HttpResponse:
     rma = _rma_or_refusal(request, rma_number)
     if isinstance(rma, HttpResponse):
         return rma
-    if rma.status != RmaStatus.AUTHORIZED:
-        return _wrong_status(request, rma, RmaStatus.AUTHORIZED)
-    form = ReceiveForm(_posted(request), rma=rma)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                rma_receive(rma=rma, actor=Actor.agent(request.user), lines=form.received_lines())
-            except TransitionError:
-                rma.refresh_from_db()
-                return _wrong_status(request, rma, RmaStatus.AUTHORIZED)
-            except RequestError as error:
-                form.add_service_error(error)
-            else:
-                received = sum(line.received_quantity for line in form.received_lines())
-                messages.success(
-                    request,
-                    _("Return %(number)s received (%(count)s items). Scan the next parcel.")
-                    % {"number": rma.rma_number, "count": received},
-                )
-                return redirect("warehouse:receive_scan")
-        status = 422
-    return render(request, "warehouse/receive.html", {"rma": rma, "form": form}, status=status)
+
+    def submit(form: ReceiveForm) -> HttpResponse:
+        lines = form.received_lines()
+        rma_receive(rma=rma, actor=Actor.agent(request.user), lines=lines)
+        messages.success(
+            request,
+            _("Return %(number)s received (%(count)s items). Scan the next parcel.")
+            % {"number": rma.rma_number, "count": sum(line.received_quantity for line in lines)},
+        )
+        return redirect("warehouse:receive_scan")
+
+    return _lines_screen(
+        request,
+        rma,
+        form_class=ReceiveForm,
+        expected=RmaStatus.AUTHORIZED,
+        template="warehouse/receive.html",
+        submit=submit,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -136,23 +155,17 @@ def resolve(request: HttpRequest, rma_number: str) -> HttpResponse:
         return rma
     if rma.status == RmaStatus.RESOLVED:
         return render(request, "warehouse/resolved.html", {"rma": rma})
-    if rma.status != RmaStatus.RECEIVED:
-        return _wrong_status(request, rma, RmaStatus.RECEIVED)
-    form = ResolveForm(_posted(request), rma=rma)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                rma_resolve(rma=rma, actor=Actor.agent(request.user), lines=form.decisions())
-            except TransitionError:
-                rma.refresh_from_db()
-                return _wrong_status(request, rma, RmaStatus.RECEIVED)
-            except RequestError as error:
-                form.add_service_error(error)
-            else:
-                messages.success(
-                    request, _("Return %(number)s is resolved.") % {"number": rma.rma_number}
-                )
-                return redirect("warehouse:resolve", rma_number=rma.rma_number)
-        status = 422
-    return render(request, "warehouse/resolve.html", {"rma": rma, "form": form}, status=status)
+
+    def submit(form: ResolveForm) -> HttpResponse:
+        rma_resolve(rma=rma, actor=Actor.agent(request.user), lines=form.decisions())
+        messages.success(request, _("Return %(number)s is resolved.") % {"number": rma.rma_number})
+        return redirect("warehouse:resolve", rma_number=rma.rma_number)
+
+    return _lines_screen(
+        request,
+        rma,
+        form_class=ResolveForm,
+        expected=RmaStatus.RECEIVED,
+        template="warehouse/resolve.html",
+        submit=submit,
+    )
