@@ -150,7 +150,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than the longest retry delay, so a late-acked task is never redelivered while it waits.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# A task whose worker died is redelivered after this many seconds (tests make it short).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
+}
 # A broker that is down must not hold up the request that enqueues: give up fast, the
 # sweeper re-enqueues from the outbox rows.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

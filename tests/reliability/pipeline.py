@@ -1,0 +1,238 @@
+"""Helpers for driving the real pipeline: Redis state, worker processes, sent emails, polling."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+from labels.models import ReturnLabel
+from returns_portal.celery import app as celery_app
+from rma.models import LabelStatus, Notification, NotificationStatus, Rma, RmaEvent, RmaStatus
+from rma.services.actors import Actor
+from rma.services.rma_request import RequestedLine, rma_request
+
+BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# A port nothing listens on: publishing there fails at once with "connection refused".
+UNREACHABLE_BROKER_URL = "redis://127.0.0.1:1/0"
+QUEUE = "celery"
+# kombu's Redis ack emulation: messages delivered but not yet acknowledged.
+UNACKED, UNACKED_INDEX, UNACKED_MUTEX = "unacked", "unacked_index", "unacked_mutex"
+# The separator line the file email backend writes after each message.
+FILE_BACKEND_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
+
+
+def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.05, what: str = ""):
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+def purge_broker(client) -> None:
+    """Forget every queued and unacknowledged message (of earlier tests) in the test database."""
+    for key in client.scan_iter(f"{QUEUE}*"):
+        client.delete(key)
+    client.delete(UNACKED, UNACKED_INDEX, UNACKED_MUTEX)
+
+
+def broker_idle(client) -> bool:
+    """No message waits in the queue and none is delivered but unacknowledged.
+
+    Tasks are acknowledged late and publish their follow-ups before they finish, so
+    an idle broker means all work so far is done and no duplicate is still on its way.
+    """
+    return client.llen(QUEUE) == 0 and client.hlen(UNACKED) == 0
+
+
+def wait_until_idle(client, *, timeout: float = 30.0) -> None:
+    """Wait until the broker stays idle for a moment (a message in flight is in neither)."""
+
+    def idle_twice() -> bool:
+        if not broker_idle(client):
+            return False
+        time.sleep(0.25)
+        return broker_idle(client)
+
+    wait_for(idle_twice, timeout=timeout, what="the broker to be idle")
+
+
+@contextmanager
+def broker_at(url: str):
+    """Make the project's Celery app publish to another broker (fresh connection pools).
+
+    `broker_write_url`, because the CELERY_BROKER_URL variable overrides `broker_url`.
+    """
+    previous = celery_app.conf.get("broker_write_url")
+    _publish_to(url)
+    try:
+        yield
+    finally:
+        _publish_to(previous)
+
+
+def _publish_to(url: str | None) -> None:
+    # kombu keeps one pool per broker URL process-wide: pick it up again, never close it.
+    celery_app.conf.broker_write_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def parse_email(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def emails_in(directory: Path) -> list[email.message.EmailMessage]:
+    """Every message the file email backend wrote into `directory`."""
+    messages = []
+    for path in sorted(directory.glob("*.log")):
+        for chunk in path.read_bytes().split(FILE_BACKEND_SEPARATOR):
+            if chunk.strip():
+                messages.append(parse_email(chunk.lstrip(b"\n")))
+    return messages
+
+
+def pdf_attachments(message: email.message.EmailMessage) -> list[tuple[str, bytes]]:
+    return [
+        (part.get_filename(), part.get_content())
+        for part in message.iter_attachments()
+        if part.get_content_type() == "application/pdf"
+    ]
+
+
+def plain_text(message: email.message.EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (pytest-django's test database)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"])
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """`celery worker` in its own process, on the test database and broker; killable."""
+
+    def __init__(self, name: str, *, log_dir: Path, env: dict[str, str]):
+        self.name = name
+        self.log_path = log_dir / f"worker-{name}.log"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "returns_portal.settings.local",
+            "DEBUG": "false",
+            "DATABASE_URL": database_url(),
+            "CONN_MAX_AGE": "0",
+            "CELERY_BROKER_URL": BROKER_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "returns_portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"{self.name}@%h",
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+                command, cwd=settings.BASE_DIR, env=self.env, stdout=log, stderr=log
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, no chance to acknowledge or restore anything."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # warm shutdown
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def request_return(order) -> Rma:
+    """What the portal does when the shopper asks to return one unit of line 1."""
+    [rma] = rma_request(
+        order=order,
+        lines=[RequestedLine(line_number=1, quantity=1, reason_code="TOO_SMALL")],
+        resolution="REFUND",
+        actor=Actor.shopper(order.customer_email),
+        channel="PORTAL",
+    )
+    return rma
+
+
+def confirmation_sent(rma: Rma) -> bool:
+    return Notification.objects.filter(
+        rma=rma, kind="confirmation", status=NotificationStatus.SENT
+    ).exists()
+
+
+def assert_confirmed_once(rma: Rma, emails: list) -> email.message.EmailMessage:
+    """Exactly one email went out, the confirmation of `rma`, its outbox row SENT once."""
+    notification = Notification.objects.get(rma=rma, kind="confirmation")
+    assert notification.status == NotificationStatus.SENT
+    assert notification.attempts == 1
+    assert [message["To"] for message in emails] == [rma.order.customer_email]
+    [message] = emails
+    assert rma.rma_number in message["Subject"]
+    assert message["Subject"] == notification.subject
+    return message
+
+
+def assert_issued_once(rma: Rma, emails: list) -> bytes:
+    """One ISSUED label, one `rma.label_issued` event, one email carrying that label."""
+    rma.refresh_from_db()
+    assert (rma.status, rma.label_status) == (RmaStatus.AUTHORIZED, LabelStatus.ISSUED)
+    assert list(ReturnLabel.objects.filter(rma=rma).values_list("status", flat=True)) == [
+        LabelStatus.ISSUED
+    ]
+    assert RmaEvent.objects.filter(rma=rma, type="rma.label_issued").count() == 1
+    message = assert_confirmed_once(rma, emails)
+    [(filename, pdf)] = pdf_attachments(message)
+    assert filename == f"return-label-{rma.rma_number}.pdf"
+    with rma.label_file.open("rb") as stored:
+        assert pdf == stored.read()
+    return pdf
