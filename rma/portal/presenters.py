@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.urls import reverse
 from django.utils import timezone
 
+from labels.links import label_token
 from rma.links import status_path
-from rma.models import LabelStatus, Rma
+from rma.models import LabelStatus, Rma, RmaStatus
 from rma.policy import StorePolicy
 from rma.transitions import SHOPPER_CANCELLABLE
 
-from .wording import EVENT_TEXTS, label_pending_text, next_steps_text, reason_text
+from .wording import (
+    EVENT_TEXTS,
+    date_and_time,
+    label_pending_text,
+    next_steps_text,
+    reason_text,
+)
 
 
 def label_link(rma: Rma) -> str:
-    """The signed label download link once the label is issued, else ""."""
-    if rma.label_status != LabelStatus.ISSUED:
+    """The signed label download link (site-relative) while the parcel is to be sent."""
+    if rma.status != RmaStatus.AUTHORIZED or rma.label_status != LabelStatus.ISSUED:
         return ""
-    from labels.links import label_url  # the labels app owns label links
-
-    return label_url(rma)
+    return reverse("labels:download", kwargs={"token": label_token(rma)})
 
 
 def rma_summary(rma: Rma) -> dict:
@@ -61,7 +67,8 @@ def timeline(rma: Rma) -> list[dict]:
                 "title": title,
                 "text": text,
                 "reason": event.data.get("reason", "") if event.type == "rma.rejected" else "",
-                "at": timezone.localtime(event.created_at, zone),
+                "at": event.created_at,
+                "at_text": date_and_time(timezone.localtime(event.created_at, zone)),
             }
         )
     return entries

@@ -125,6 +125,10 @@ EVENT_TEXTS = {
         gettext_lazy("Return label ready"),
         gettext_lazy("Your prepaid return label is ready to print."),
     ),
+    "rma.label_reissued": (
+        gettext_lazy("New return label"),
+        gettext_lazy("We replaced your return label. Please use the new one."),
+    ),
     "rma.rejected": (
         gettext_lazy("Return not approved"),
         gettext_lazy("We could not approve your return request."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,7 +23,7 @@ from ..branding import brand_context, secure_url, with_store_policy
 from ..forms import ReturnForm
 from ..grants import granted_order_ids, granted_order_or_404
 from ..presenters import rma_summary
-from ..wording import ineligibility_text
+from ..wording import ineligibility_text, long_date
 
 
 @never_cache
@@ -76,6 +78,7 @@ def _order_page(request, order, verdicts, form):
     context = {
         "store": order.store,
         "order": order,
+        "placed_on": long_date(timezone.localtime(order.placed_at, ZoneInfo(order.store.timezone))),
         "lines": lines,
         "has_eligible_lines": any(verdict.eligible for verdict in verdicts),
         "form": form,

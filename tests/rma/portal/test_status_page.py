@@ -1,6 +1,7 @@
 """The status page behind the signed link, and cancelling from it."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -8,6 +9,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from labels.links import rma_number_from_label_token
 from rma.links import STATUS_SALT, status_path, status_token
 from rma.models import Notification, RmaStatus
 from tests.factories import RmaEventFactory, RmaFactory, RmaLineFactory
@@ -145,3 +147,17 @@ def test_cancel_needs_the_csrf_token(rma):
     assert response.status_code == 403
     rma.refresh_from_db()
     assert rma.status == RmaStatus.AUTHORIZED
+
+
+def test_issued_label_is_linked_while_the_parcel_is_to_be_sent(client, rma):
+    rma.label_status = "ISSUED"
+    rma.save()
+    html = client.get(status_path(rma)).content.decode()
+    [link] = re.findall(r'href="(/labels/[^"]+/)"', html)
+    token = link.removeprefix("/labels/").removesuffix("/")
+    assert rma_number_from_label_token(token) == rma.rma_number
+    assert "Download the return label" in html
+
+    rma.status = RmaStatus.RECEIVED
+    rma.save()
+    assert "/labels/" not in client.get(status_path(rma)).content.decode()
