@@ -1,15 +1,22 @@
 """The XML format of the RMA service API: hardened parsing, XSD validation, rendering.
 
-Requests are parsed only by `parse_document`: lxml with entities, DTD loading and
-network access switched off, huge-tree limits kept, and any document that carries a
-DOCTYPE refused outright, so no entity (internal or external) is ever declared, let
-alone expanded. The tree is then validated against `schema/rma.xsd` and converted to
-the dict the JSON format would have produced, so both formats share one validation
-and one hash for idempotency (see docs/decisions.md).
+Requests are parsed only by `parse_document`, in layers (see docs/decisions.md):
+
+1. the body must be UTF-8 (an XML declaration may not name another encoding), so
+2. a DOCTYPE or ENTITY declaration is seen, and refused, before any parser runs;
+3. lxml parses with entity resolution, DTD loading and network access off, huge-tree
+   limits kept, and a resolver that refuses every external resource (libxml2 would
+   otherwise read a `file:` parameter entity even with `load_dtd=False`);
+4. a document that still carries a DOCTYPE is refused after parsing.
+
+The tree is then validated against `schema/rma.xsd` and converted to the dict the JSON
+format would have produced, so both formats share one validation and one hash for
+idempotency.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from functools import cache
 from pathlib import Path
@@ -39,9 +46,22 @@ FAULT_ORDER = ("createTimestamp", "code", "description", "detail", "requestId", 
 INVALID_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+XML_DECLARATION_ENCODING = re.compile(r"""\A<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+class ExternalResourceRefused(Exception):
+    """Raised by the parser's resolver for any file, URL or DTD a document points at."""
+
+
+class RefuseExternalResources(etree.Resolver):
+    def resolve(self, system_url, public_id, context):
+        raise ExternalResourceRefused(system_url)
+
+
 def hardened_parser() -> etree.XMLParser:
-    """A parser that never resolves entities, loads a DTD or touches the network."""
-    return etree.XMLParser(
+    """A parser that never resolves entities, loads a DTD or reads any external resource."""
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -51,12 +71,14 @@ def hardened_parser() -> etree.XMLParser:
         remove_pis=True,
         collect_ids=False,
     )
+    parser.resolvers.add(RefuseExternalResources())
+    return parser
 
 
 @cache
 def xml_schema() -> etree.XMLSchema:
     """The shipped XSD (trusted, read from the package; parsed once per process)."""
-    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH), hardened_parser()))
+    return etree.XMLSchema(etree.fromstring(SCHEMA_PATH.read_bytes(), hardened_parser()))
 
 
 def qualified(name: str) -> str:
@@ -71,15 +93,23 @@ def parse_document(body: bytes, *, root: str) -> etree._Element:
     """
     if not body.strip():
         raise invalid_request("The request body is empty; an XML document is required.")
-    # Refused before parsing too (defence in depth; the check after parsing also covers
-    # documents in encodings where these bytes do not appear literally).
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+    body = body.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid_request("XML documents must be encoded in UTF-8.") from None
+    declared = XML_DECLARATION_ENCODING.match(text)
+    if declared and declared.group(1).strip().lower() not in UTF8_NAMES:
+        raise invalid_request("XML documents must be encoded in UTF-8.")
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise invalid_request("DOCTYPE declarations are not accepted.")
     try:
         tree = etree.fromstring(body, hardened_parser()).getroottree()
+    except ExternalResourceRefused:
+        raise invalid_request("External resources are not loaded.") from None
     except etree.XMLSyntaxError as error:
         raise invalid_request(f"Malformed XML: {error.msg}") from None
-    except (ValueError, TypeError) as error:  # e.g. an unsupported encoding declaration
+    except (ValueError, TypeError) as error:
         raise invalid_request(f"Malformed XML: {error}") from None
     docinfo = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
