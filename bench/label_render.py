@@ -30,30 +30,14 @@ django.setup()
 
 from weasyprint import HTML  # noqa: E402
 
-from labels.adapters import LabelRequest  # noqa: E402
 from labels.adapters.builtin import BuiltinLabelService, _renderer  # noqa: E402
-from tests.factories import ADDRESS as WAREHOUSE_ADDRESS  # noqa: E402
+from tests.labels.samples import label_request  # noqa: E402
 
 TARGET_RATIO = 1.5
 WARM_UP = 20
 MINIMAL_HTML = "<p>Hello, world.</p>"
 
-REQUEST = LabelRequest(
-    rma_number="ABCD-EFGH-JKM2",
-    store_code="TMSUS",
-    store_name="The Model Store",
-    order_id="3000179302",
-    from_address={
-        "name": "Ada Lovelace",
-        "line1": "12 Elm St",
-        "city": "Philadelphia",
-        "state": "PA",
-        "postal_code": "19103",
-        "country": "US",
-    },
-    to_address=WAREHOUSE_ADDRESS,
-    package={"weight": "2.4", "weightUnit": "lb"},
-)
+REQUEST = label_request()
 
 
 def main(runs: int) -> int:
