@@ -48,12 +48,12 @@ def page(browser, live_server):  # noqa: F811
     assert problems == [], "no script errors and no CSP violations"
 
 
-def log_in(page, username):
-    page.goto("/admin/login/?next=/warehouse/receive/")
+def log_in(page, username, next_url="/warehouse/receive/"):
+    page.goto(f"/admin/login/?next={next_url}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url("/warehouse/receive/")
+    expect(page).to_have_url(next_url)
 
 
 def scan(page, text):
@@ -126,3 +126,34 @@ def test_scan_record_and_back_to_the_scan_box(page, rma, settings):
     # The same parcel scanned again is refused with its status named.
     scan(page, rma.rma_number)
     expect(page.get_by_role("alert")).to_contain_text("is Received, not awaiting a parcel")
+
+
+def test_resolve_with_the_refund_preview_and_outcome_fields(page, rma):
+    rma.status = RmaStatus.RECEIVED
+    rma.save()
+    rma.lines.update(received_quantity=1, condition="AS_NEW", disposition="RESTOCK")
+    first = lines(rma)[0]
+    user_with("resolve_rma", username="resolver")
+    log_in(page, "resolver", next_url=f"/warehouse/resolve/{rma.rma_number}/")
+    expect(page.get_by_test_id("refund-preview").first).to_contain_text("39.99 USD")
+    outcome = page.locator(f"#id_line-{first.pk}-outcome")
+    expect(outcome).to_be_focused()
+    replacement = page.locator(f"#id_line-{first.pk}-replacement_item_id")
+    credit_code = page.locator(f"#id_line-{first.pk}-store_credit_code")
+    expect(replacement).to_be_hidden()
+    assert_accessible(page, "resolve page")
+
+    outcome.select_option("EXCHANGE")
+    expect(replacement).to_be_visible()
+    expect(credit_code).to_be_hidden()
+    replacement.fill("SKU-LARGER")
+    replacement.press("Enter")
+
+    expect(page.get_by_role("status")).to_contain_text(f"Return {rma.rma_number} is resolved.")
+    expect(page.get_by_test_id("resolved-line")).to_have_count(2)
+    rma.refresh_from_db()
+    assert rma.status == RmaStatus.RESOLVED
+    assert [(line.outcome, line.replacement_item_id) for line in lines(rma)] == [
+        ("EXCHANGE", "SKU-LARGER"),
+        ("REFUND", ""),
+    ]
