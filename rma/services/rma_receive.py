@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from rma.errors import RequestError, TransitionError
 from rma.models import Condition, Disposition, Rma, RmaLine, RmaStatus
@@ -53,15 +54,22 @@ def rma_lines_given_once(*, rma: Rma, line_ids: Sequence[int]) -> dict[int, RmaL
     for line_id in line_ids:
         if line_id not in lines:
             raise RequestError(
-                f"Line {line_id} is not part of RMA {rma.rma_number}.", field="lines"
+                _("Line %(line)s is not part of RMA %(number)s.")
+                % {"line": line_id, "number": rma.rma_number},
+                field="lines",
             )
         if line_id in seen:
-            raise RequestError(f"Line {line_id} is given more than once.", field="lines")
+            raise RequestError(
+                _("Line %(line)s is given more than once.") % {"line": line_id}, field="lines"
+            )
         seen.add(line_id)
     missing = [lines[line_id] for line_id in lines if line_id not in seen]
     if missing:
         numbers = ", ".join(str(line.order_line.line_number) for line in missing)
-        raise RequestError(f"Every line must be accounted for; missing: {numbers}.", field="lines")
+        raise RequestError(
+            _("Every line must be accounted for; missing: %(numbers)s.") % {"numbers": numbers},
+            field="lines",
+        )
     return lines
 
 
@@ -70,21 +78,23 @@ def _check_received(received: ReceivedLine, line: RmaLine) -> None:
     quantity = received.received_quantity
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise RequestError(
-            "The received quantity must be a whole number.", field=f"{prefix}-received_quantity"
+            _("The received quantity must be a whole number."), field=f"{prefix}-received_quantity"
         )
     if not 0 <= quantity <= line.quantity:
         raise RequestError(
-            f"The received quantity must be between 0 and {line.quantity} "
-            "(the quantity requested).",
+            _("The received quantity must be between 0 and %(quantity)s (the quantity requested).")
+            % {"quantity": line.quantity},
             field=f"{prefix}-received_quantity",
         )
     if received.condition not in Condition.values:
         raise RequestError(
-            f"Unknown condition {received.condition!r}.", field=f"{prefix}-condition"
+            _("Unknown condition “%(value)s”.") % {"value": received.condition},
+            field=f"{prefix}-condition",
         )
     if received.disposition not in Disposition.values:
         raise RequestError(
-            f"Unknown disposition {received.disposition!r}.", field=f"{prefix}-disposition"
+            _("Unknown disposition “%(value)s”.") % {"value": received.disposition},
+            field=f"{prefix}-disposition",
         )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from rma.errors import RequestError
 from rma.models import Resolution, Rma, RmaLine, RmaStatus
@@ -102,13 +103,16 @@ def _credit_amount(given, breakdown: RefundBreakdown, field: str) -> tuple[Decim
     try:
         amount = Decimal(str(given))
     except InvalidOperation:
-        raise RequestError("The store credit amount must be a number.", field=field) from None
+        raise RequestError(_("The store credit amount must be a number."), field=field) from None
     if not amount.is_finite() or amount != amount.quantize(CENT):
-        raise RequestError("The store credit amount must be in whole cents.", field=field)
+        raise RequestError(_("The store credit amount must be in whole cents."), field=field)
     if not Decimal(0) <= amount <= breakdown.gross:
         raise RequestError(
-            f"The store credit amount must be between 0 and {breakdown.gross} "
-            "(the value of the items received).",
+            _(
+                "The store credit amount must be between 0 and %(value)s "
+                "(the value of the items received)."
+            )
+            % {"value": breakdown.gross},
             field=field,
         )
     return amount.quantize(CENT), None
@@ -120,7 +124,10 @@ def _apply(
     """Set the outcome fields of one line (in memory) after checking the decision."""
     prefix = f"line-{line.pk}"
     if decision.outcome not in Resolution.values:
-        raise RequestError(f"Unknown outcome {decision.outcome!r}.", field=f"{prefix}-outcome")
+        raise RequestError(
+            _("Unknown outcome “%(value)s”.") % {"value": decision.outcome},
+            field=f"{prefix}-outcome",
+        )
     breakdown = line_refund_breakdown(line, policy)
     line.outcome = decision.outcome
     line.refund_amount = line.restocking_fee = line.store_credit_amount = None
@@ -135,8 +142,8 @@ def _apply(
         code = (decision.store_credit_code or "").strip()
         if len(code) > STORE_CREDIT_CODE_MAX_LENGTH:
             raise RequestError(
-                f"The store credit code can have at most {STORE_CREDIT_CODE_MAX_LENGTH} "
-                "characters.",
+                _("The store credit code can have at most %(count)s characters.")
+                % {"count": STORE_CREDIT_CODE_MAX_LENGTH},
                 field=f"{prefix}-store_credit_code",
             )
         if not code:
@@ -151,12 +158,13 @@ def _apply(
         item_id = (decision.replacement_item_id or "").strip()
         if decision.outcome == Resolution.EXCHANGE and not item_id:
             raise RequestError(
-                "An exchange needs the replacement item id.",
+                _("An exchange needs the replacement item id."),
                 field=f"{prefix}-replacement_item_id",
             )
         if len(item_id) > ITEM_ID_MAX_LENGTH:
             raise RequestError(
-                f"The item id can have at most {ITEM_ID_MAX_LENGTH} characters.",
+                _("The item id can have at most %(count)s characters.")
+                % {"count": ITEM_ID_MAX_LENGTH},
                 field=f"{prefix}-replacement_item_id",
             )
         # A replacement is the same item unless the agent names another.
