@@ -62,7 +62,12 @@ class OrderAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     def get_object(self, request, object_id, from_field=None):
         # The change page shows eligibility: fetch the order with what the rules read.
         try:
-            return orders_for_eligibility().get(pk=object_id)
+            # The page names the agent of each override.
+            return (
+                orders_for_eligibility()
+                .prefetch_related("lines__all_overrides__agent")
+                .get(pk=object_id)
+            )
         except (Order.DoesNotExist, ValidationError, ValueError):
             return None
 
