@@ -271,10 +271,11 @@ def _mark_failed(*, rma: Rma, label: ReturnLabel, reason: str, codes: list[str])
 
 
 @transaction.atomic
-def label_reissue(*, rma: Rma, actor_user=None) -> ReturnLabel:
+def label_reissue(*, rma: Rma, actor_user=None, reason: str = "") -> ReturnLabel:
     """Void the RMA's current label (if any) and start a new PENDING one.
 
-    For an agent replacing a lost, damaged or failed label. The old label keeps its
+    For an agent replacing a lost, damaged or failed label; `reason` (optional) goes
+    into the event. The old label keeps its
     file and becomes VOIDED; the label task is enqueued after commit to issue the new
     one (a PENDING label claimed by a worker at this moment is voided too, and that
     worker's late result is discarded). Only an AUTHORIZED RMA gets a new label.
@@ -303,7 +304,11 @@ def label_reissue(*, rma: Rma, actor_user=None) -> ReturnLabel:
         rma=rma,
         type=EVENT_REISSUED,
         actor=Actor.agent(actor_user) if actor_user is not None else Actor.system(),
-        data={"labelId": label.pk, "voidedLabelId": current.pk if current else None},
+        data={
+            "labelId": label.pk,
+            "voidedLabelId": current.pk if current else None,
+            **({"reason": reason} if reason else {}),
+        },
     )
     enqueue_on_commit("rma.issue_label", rma_id=rma.pk)
     return label

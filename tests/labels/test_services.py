@@ -222,7 +222,7 @@ def test_reissue_voids_the_label_and_a_new_one_is_issued(
     agent = UserFactory()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        pending = label_reissue(rma=rma, actor_user=agent)
+        pending = label_reissue(rma=rma, actor_user=agent, reason="Parcel label torn")
 
     first.refresh_from_db()
     rma.refresh_from_db()
@@ -233,7 +233,11 @@ def test_reissue_voids_the_label_and_a_new_one_is_issued(
     assert (rma.label_carrier, rma.label_tracking_number, rma.label_file.name) == ("", "", "")
     (event,) = events(rma, "rma.label_reissued")
     assert (event.actor_type, event.actor_user) == (ActorType.AGENT, agent)
-    assert event.data == {"labelId": pending.pk, "voidedLabelId": first.pk}
+    assert event.data == {
+        "labelId": pending.pk,
+        "voidedLabelId": first.pk,
+        "reason": "Parcel label torn",
+    }
     assert len(callbacks) == 1  # the label task, after commit
 
     second = label_issue(rma_id=rma.pk)
