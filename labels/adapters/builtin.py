@@ -7,7 +7,7 @@ tracking number of its own.
 Rendering is kept fast and self-contained:
 
 - the stylesheet (`templates/labels/label.css`) and the font configuration are built
-  once per process and reused (each Celery worker process holds its own);
+  once per thread and reused;
 - the barcode and the QR code are tiny PNG data URIs, one pixel per module, from the
   module patterns of python-barcode (Code 128) and segno (QR), scaled up without
   interpolation so they print as sharp as vectors. Measured with WeasyPrint 70 (see
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import io
 import secrets
+import threading
 from dataclasses import dataclass
 
 import segno
@@ -73,9 +73,23 @@ class _Renderer:
     url_fetcher: URLFetcher
 
 
-@functools.cache
+_local = threading.local()
+
+
 def _renderer() -> _Renderer:
-    """The font configuration, parsed stylesheet and URL fetcher, built once per process."""
+    """The font configuration, parsed stylesheet and URL fetcher, built once per thread.
+
+    Celery's prefork workers each build them once. Per thread rather than per process
+    because WeasyPrint does not promise that its objects may be shared across threads
+    (a threaded server may render labels with eager tasks).
+    """
+    renderer = getattr(_local, "renderer", None)
+    if renderer is None:
+        renderer = _local.renderer = _new_renderer()
+    return renderer
+
+
+def _new_renderer() -> _Renderer:
     url_fetcher = PngDataFetcher()
     font_config = FontConfiguration()
     stylesheet = CSS(

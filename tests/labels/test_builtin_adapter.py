@@ -2,6 +2,7 @@
 
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import segno
@@ -171,3 +172,16 @@ def test_none_service_issues_nothing():
     service = NoLabelService()
     assert service.issues_labels is False
     assert service.issue(label_request()) is None
+
+
+def test_labels_render_in_parallel_threads():
+    service = BuiltinLabelService()
+    numbers = ["ABCD-EFGH-JKM2", "BCDE-FGHJ-KMN3", "CDEF-GHJK-MNP4", "DEFG-HJKM-NPQ5"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pdfs = list(
+            pool.map(lambda number: service.issue(label_request(rma_number=number)).pdf, numbers)
+        )
+    for number, pdf in zip(numbers, pdfs, strict=True):
+        reader, text = pdf_text(pdf)
+        assert len(reader.pages) == 1
+        assert number in text
