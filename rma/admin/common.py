@@ -11,7 +11,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from rma.models import Order
 from rma.numbers import normalise_rma_number
@@ -139,6 +140,18 @@ def optional_reverse(name: str, **kwargs) -> str | None:
         return reverse(name, kwargs=kwargs or None)
     except NoReverseMatch:
         return None
+
+
+ADDRESS_LINES = (("name",), ("line1",), ("line2",), ("postal_code", "city", "state"), ("country",))
+
+
+def address_display(address: dict) -> str:
+    """An address document of the import format as the lines of an envelope."""
+    address = address or {}
+    lines = [
+        " ".join(str(address[key]) for key in keys if address.get(key)) for keys in ADDRESS_LINES
+    ]
+    return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines if line)) or "—"
 
 
 def pretty_json(value) -> str:

@@ -194,6 +194,9 @@ class Chart:
     # Labels of the horizontal axis (column charts): (x, text).
     ticks: list[tuple[float, str]]
     label_width: int = 0
+    # The largest value: the top of a column chart's scale.
+    top: float = 0
+    baseline: float = 0
 
 
 def horizontal_bar_chart(rows, *, width=560, label_width=180, bar_height=20, gap=8) -> Chart:
@@ -246,7 +249,7 @@ def column_chart(points, *, width=720, height=200, axis=24) -> Chart:
         )
         if index % every == 0:
             ticks.append((x, day.strftime("%b %d")))
-    return Chart(width=width, height=height, bars=bars, ticks=ticks)
+    return Chart(width=width, height=height, bars=bars, ticks=ticks, top=top, baseline=plot_height)
 
 
 def dashboard_view(model_admin):

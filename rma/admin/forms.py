@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rma.eligibility import RULES
+from rma.models import Resolution
 from rma.policy import StorePolicy
 from rma.services.rma_request import RequestedLine
 
@@ -48,7 +49,10 @@ class CreateReturnForm(forms.Form):
 
     def __init__(self, *args, verdicts, policy: StorePolicy, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["resolution"].choices = [(value, value) for value in policy.resolutions]
+        labels = dict(Resolution.choices)
+        self.fields["resolution"].choices = [
+            (value, labels.get(value, value)) for value in policy.resolutions
+        ]
         reasons = [("", "—")] + [(reason.code, reason.description) for reason in policy.reasons]
         self.line_numbers = []
         for verdict in verdicts:
@@ -56,14 +60,25 @@ class CreateReturnForm(forms.Form):
                 continue
             number = verdict.line_number
             self.line_numbers.append(number)
+            # The table's column headers name these inputs; the aria-labels say which line.
             self.fields[self.quantity_field(number)] = forms.IntegerField(
-                label=_("Quantity"), min_value=0, initial=0, required=False
+                label=_("Quantity"),
+                min_value=0,
+                initial=0,
+                required=False,
+                widget=forms.NumberInput(attrs={"aria-label": _("Quantity, line %s") % number}),
             )
             self.fields[self.reason_field(number)] = forms.ChoiceField(
-                label=_("Reason"), choices=reasons, required=False
+                label=_("Reason"),
+                choices=reasons,
+                required=False,
+                widget=forms.Select(attrs={"aria-label": _("Reason, line %s") % number}),
             )
             self.fields[f"line-{number}-comment"] = forms.CharField(
-                label=_("Comment"), required=False, max_length=2000
+                label=_("Comment"),
+                required=False,
+                max_length=2000,
+                widget=forms.TextInput(attrs={"aria-label": _("Comment, line %s") % number}),
             )
 
     @staticmethod

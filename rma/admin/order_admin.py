@@ -18,7 +18,7 @@ from rma.models import Order
 from rma.selectors import orders_for_eligibility
 
 from . import views
-from .common import LargeTableMixin, ReadOnlyMixin, matching_orders
+from .common import LargeTableMixin, ReadOnlyMixin, address_display, matching_orders
 
 
 @admin.register(Order)
@@ -42,13 +42,15 @@ class OrderAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
         "status",
         "customer_email",
         "customer_name",
-        "shipping_address",
+        "shipping_address_display",
         "placed_at",
         "shipped_at",
         "delivered_at",
         "created_at",
         "updated_at",
     )
+
+    readonly_fields = ("shipping_address_display",)
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -58,6 +60,10 @@ class OrderAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("store"), ordering="store__code")
     def store_code(self, order):
         return order.store.code
+
+    @admin.display(description=_("shipping address"))
+    def shipping_address_display(self, order):
+        return address_display(order.shipping_address)
 
     def get_object(self, request, object_id, from_field=None):
         # The change page shows eligibility: fetch the order with what the rules read.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +32,7 @@ from .common import (
     LargeTableMixin,
     ReadOnlyMixin,
     actor_display,
+    address_display,
     admin_link,
     matching_orders,
     pretty_json,
@@ -57,8 +58,16 @@ class RmaNumberSearchMixin:
         return (found if found is not None else queryset.none()), False
 
 
+class ReturnAddressMixin:
+    readonly_fields = ("return_address_display",)
+
+    @admin.display(description=_("return address"))
+    def return_address_display(self, obj):
+        return address_display(obj.return_address)
+
+
 @admin.register(Store)
-class StoreAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StoreAdmin(ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Stores and their policies come from the import (SPEC section 3); shown, not edited."""
 
     list_display = ("code", "name", "currency", "timezone", "support_email")
@@ -78,30 +87,37 @@ class StoreAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     readonly_fields = ("return_address_display", "effective_policy")
 
-    @admin.display(description=_("return address"))
-    def return_address_display(self, store):
-        return pretty_json(store.return_address)
-
-    @admin.display(description=_("return policy (with defaults)"))
+    @admin.display(description=_("return policy"))
     def effective_policy(self, store):
         policy = StorePolicy.of(store)
-        effective = {key: policy._get(key) for key in POLICY_DEFAULTS if key != "reasons"}
-        effective["reasons"] = [dataclasses.asdict(reason) for reason in policy.reasons]
-        return pretty_json(effective)
+        document = store.policy or {}
+        settings_rows = [
+            {
+                "key": key,
+                "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
+                "is_set": document.get(key) is not None,
+            }
+            for key in sorted(POLICY_DEFAULTS)
+            if key != "reasons"
+            for value in [policy._get(key)]
+        ]
+        return render_to_string(
+            "admin/rma/_policy.html",
+            {
+                "settings": settings_rows,
+                "reasons": policy.reasons,
+                "reasons_set": bool(document.get("reasons")),
+            },
+        )
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SupplierAdmin(ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("code", "name", "store", "email")
     list_select_related = ("store",)
     list_filter = ("store",)
     search_fields = ("code", "name")
     fields = ("store", "code", "name", "email", "return_address_display")
-    readonly_fields = ("return_address_display",)
-
-    @admin.display(description=_("return address"))
-    def return_address_display(self, supplier):
-        return pretty_json(supplier.return_address)
 
 
 @admin.register(EligibilityOverride)

@@ -209,7 +209,9 @@ class RmaAdmin(LargeTableMixin, admin.ModelAdmin):
         ]
         links = []
         if rma.status == RmaStatus.AUTHORIZED and user.has_perm("rma.receive_rma"):
-            links.append((_("Receive"), optional_reverse("warehouse:receive")))
+            links.append(
+                (_("Receive"), optional_reverse("warehouse:receive", rma_number=rma.rma_number))
+            )
         if rma.status == RmaStatus.RECEIVED and user.has_perm("rma.resolve_rma"):
             links.append(
                 (_("Resolve"), optional_reverse("warehouse:resolve", rma_number=rma.rma_number))

@@ -157,11 +157,13 @@ def test_revoking_an_api_key(make_staff, supervisor, login):
 
 
 def test_store_page_shows_the_effective_policy(agent, login):
-    store = StoreFactory(policy={"return_window_days": 45})
+    store = StoreFactory(policy={"return_window_days": 45, "excluded_states": ["HI", "AK"]})
     text = login(agent).get(reverse("admin:rma_store_change", args=[store.pk])).content.decode()
-    assert "&quot;return_window_days&quot;: 45" in text
-    assert "&quot;rma_expiry_days&quot;: 30" in text  # a default, shown too
-    assert "DEFECTIVE" in text  # the built-in reasons
+    text = " ".join(text.split())
+    assert "<code>return_window_days</code></th><td>45</td><td>store</td>" in text
+    assert "<code>excluded_states</code></th><td>HI, AK</td><td>store</td>" in text
+    assert '<code>rma_expiry_days</code></th><td>30</td><td><span class="quiet">default' in text
+    assert "<td><code>DEFECTIVE</code></td>" in text  # the built-in reasons
 
 
 def test_override_list_is_read_only_and_searchable(agent, login):

@@ -1,0 +1,69 @@
+"""The RMA detail page: links to the warehouse screens, photos, a constant number of queries."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from rma.models import RmaPhoto, RmaStatus
+from rma.services.actors import Actor
+from rma.services.events import record_event
+from tests.factories import RmaFactory, rma_with_lines
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(rma):
+    return reverse("admin:rma_rma_change", args=[rma.pk])
+
+
+def test_warehouse_gets_the_receive_link_for_an_authorized_return(warehouse, login):
+    rma = RmaFactory(status=RmaStatus.AUTHORIZED)
+    links = dict(login(warehouse).get(change_url(rma)).context["rma_links"])
+    assert links == {"Receive": f"/warehouse/receive/{rma.rma_number}/"}
+
+
+def test_care_gets_the_resolve_link_for_a_received_return(agent, warehouse, login):
+    rma = RmaFactory(status=RmaStatus.RECEIVED)
+    links = dict(login(agent).get(change_url(rma)).context["rma_links"])
+    assert links == {"Resolve": f"/warehouse/resolve/{rma.rma_number}/"}
+    assert login(warehouse).get(change_url(rma)).context["rma_links"] == []
+
+
+def test_photos_are_served_to_staff_only_through_the_admin(agent, login, client):
+    rma = rma_with_lines(1, status=RmaStatus.REQUESTED)
+    photo = RmaPhoto.objects.create(
+        rma_line=rma.lines.get(),
+        image=ContentFile(b"\x89PNG fake", name="scratch.png"),
+        content_type="image/png",
+    )
+    url = reverse("admin:rma_rma_photo", args=[rma.pk, photo.pk])
+    page = login(agent).get(change_url(rma))
+    assert page.context["rma_lines"][0]["photos"] == [url]
+    response = login(agent).get(url)
+    assert (response.status_code, response["Content-Type"]) == (200, "image/png")
+    assert b"".join(response.streaming_content) == b"\x89PNG fake"
+    assert client.get(url).status_code == 302  # anonymous: to the admin login
+    other = RmaFactory()
+    assert (
+        login(agent).get(reverse("admin:rma_rma_photo", args=[other.pk, photo.pk])).status_code
+        == 404
+    )
+
+
+def test_detail_page_queries_do_not_grow_with_lines_and_events(agent, login):
+    rma = rma_with_lines(1, status=RmaStatus.REQUESTED)
+    record_event(rma=rma, type="rma.created", actor=Actor.agent(agent))
+    client = login(agent)
+    client.get(change_url(rma))
+    with CaptureQueriesContext(connection) as small:
+        client.get(change_url(rma))
+    big = rma_with_lines(1, 1, 1, 1, 1, 1, status=RmaStatus.REQUESTED)
+    for _ in range(10):
+        record_event(rma=big, type="rma.created", actor=Actor.agent(agent))
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(change_url(big))
+    assert len(response.context["rma_lines"]) == 6
+    assert len(response.context["rma_events"]) == 10
+    assert len(large) == len(small)
