@@ -19,7 +19,9 @@ LABEL_LINE = re.compile(r"^(?P<name>\S.*?)\s+median\s+(?P<ms>[\d.]+) ms", re.MUL
 
 
 def normalised(statement: str) -> str:
-    """The statement with its literals and IN lists folded, so repeats look alike."""
+    """The statement with its placeholders, literals and IN lists folded, so repeats look
+    alike whatever their parameters."""
+    statement = statement.replace("%s", "?")
     statement = re.sub(r"'(?:[^']|'')*'", "?", statement)
     statement = re.sub(r"\b\d+\b", "?", statement)
     return re.sub(r"IN \((?:\?, )*\?\)", "IN (…)", statement)

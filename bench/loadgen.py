@@ -17,6 +17,7 @@ import re
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -76,14 +77,19 @@ class Samples:
     expected_status: int
     seconds: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
-    queries: set[int] = field(default_factory=set)
+    queries: Counter = field(default_factory=Counter)
     wall_seconds: float = 0.0
 
     def add(self, response: Response) -> None:
         self.seconds.append(response.seconds)
         self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
         if response.queries is not None:
-            self.queries.add(response.queries)
+            self.queries[response.queries] += 1
+
+    @property
+    def usual_queries(self) -> int | None:
+        """The query count most responses reported."""
+        return self.queries.most_common(1)[0][0] if self.queries else None
 
     @property
     def count(self) -> int:

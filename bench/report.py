@@ -38,7 +38,7 @@ def _git(*args: str) -> str:
     ).stdout.strip()
 
 
-def machine_facts(url: str) -> dict[str, str]:
+def machine_facts(url: str) -> dict[str, object]:
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres") as connection:
         version = connection.execute("SHOW server_version").fetchone()[0]
         shared_buffers = connection.execute("SHOW shared_buffers").fetchone()[0]
@@ -58,6 +58,7 @@ def machine_facts(url: str) -> dict[str, str]:
         "commit": f"{_git('rev-parse', '--short', 'HEAD')} "
         f"({dirty} uncommitted paths in the working tree, which is what ran)",
         "load": "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()),
+        "load_averages": list(os.getloadavg()),
     }
 
 
@@ -73,10 +74,16 @@ def ratio(value: float | None) -> str:
 
 
 def queries(samples) -> str:
+    """The usual count, and any other with how many responses reported it."""
     if samples is None or not samples.queries:
         return "-"
-    low, high = min(samples.queries), max(samples.queries)
-    return str(low) if low == high else f"{low}-{high}"
+    usual = samples.usual_queries
+    others = [
+        f"{count} in {times}/{samples.count}"
+        for count, times in sorted(samples.queries.items())
+        if count != usual
+    ]
+    return f"{usual} ({', '.join(others)})" if others else str(usual)
 
 
 def ok(samples) -> str:
@@ -119,11 +126,11 @@ def targets(results) -> list[list[str]]:
         missing = results.missing.get("api" if endpoint == "eligibility" else endpoint, "")
         if not missing and not all(series):
             missing = "no figures"
-        counts = {queries(item) for item in series if item is not None}
+        counts = {item.usual_queries for item in series if item is not None}
         constant = (
             f"not measured: {missing}"
             if missing
-            else ("met" if len(counts) == 1 and "-" not in counts else "**MISSED**")
+            else ("met" if len(counts) == 1 and None not in counts else "**MISSED**")
         )
         rows.append(
             [
@@ -229,9 +236,10 @@ def per_line_section(results) -> list[str]:
         f"One client, requests one after another ({results.plan.runs} per case after "
         f"{results.plan.warm_up} warm-up rounds), every case interleaved with the others so "
         "they all see the same machine. Queries: the `X-Bench-Queries` header of every "
-        "response (bench middleware, counting every query of the request, session included); "
-        "a range means it varied between requests. Floors: bench/floor.py (the same order and "
-        "lines, 2 queries, minimal HTML or JSON).",
+        "response (bench middleware, counting every query of the request, session included): "
+        "the usual count, then any other count with how many responses had it (the API key's "
+        "`last_used_at` is written at most once a minute, for one). Floors: bench/floor.py (the "
+        "same order and lines, 2 queries, minimal HTML or JSON).",
         "",
         *table(header, rows),
     ]
@@ -397,6 +405,13 @@ def render(results) -> str:
         *table(["Target", "Figure", "Status"], targets(results)),
         "",
     ]
+    if max(facts["load_averages"]) > (os.cpu_count() or 1):
+        lines += [
+            "The machine was busy during this run (load average above its core count): the "
+            "absolute milliseconds are inflated, mostly by the wait for each database round "
+            "trip; the ratios hold better, since every comparison is interleaved.",
+            "",
+        ]
     if results.missing:
         lines += ["Not measured:", ""]
         lines += [f"- {name}: {reason}" for name, reason in results.missing.items()]

@@ -76,7 +76,7 @@ class Results:
     lookup: dict[str, Samples] = field(default_factory=dict)
     lookup_plans: dict[str, str] = field(default_factory=dict)
     labels: dict[str, float] | None = None
-    facts: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, object] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -259,7 +259,7 @@ def measure_per_line(port: int, results: Results) -> None:
     results.latency = interleaved(cases, runs=plan.runs, warm_up=plan.warm_up)
     for endpoint in ("portal", "eligibility"):
         series = [results.latency.get(f"{endpoint}/{n}") for n in dataset.LINE_COUNTS]
-        if all(series) and len({frozenset(samples.queries) for samples in series}) > 1:
+        if all(series) and len({samples.usual_queries for samples in series}) > 1:
             results.query_sources[endpoint] = diagnose.growing_queries(
                 [in_process_request(endpoint, n, results.api_key) for n in (1, 100)]
             )
@@ -332,7 +332,7 @@ def measure_generate(port: int, results: Results) -> None:
             )
             merged = totals[name]
             merged.seconds += samples.seconds
-            merged.queries |= samples.queries
+            merged.queries += samples.queries
             merged.wall_seconds += samples.wall_seconds
             for status, count in samples.statuses.items():
                 merged.statuses[status] = merged.statuses.get(status, 0) + count
@@ -424,6 +424,7 @@ def main(argv: list[str]) -> int:
                 drop_database(name)
     results.facts["duration"] = f"{time.monotonic() - started:.0f} s"
     results.facts["load"] += " at start, {:.2f} {:.2f} {:.2f} at the end".format(*os.getloadavg())
+    results.facts["load_averages"] += os.getloadavg()
     path = ROOT / "bench" / "results.md"
     path.write_text(report.render(results))
     print(f"[bench] wrote {path.relative_to(ROOT)} in {results.facts['duration']}")
