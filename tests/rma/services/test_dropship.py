@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from rma.models import LabelStatus, Notification, RmaStatus
 from rma.services.actors import Actor
@@ -17,6 +18,13 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Emails built outside a request use the active language; other tests may leave one."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

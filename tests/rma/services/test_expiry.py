@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from rma.eligibility import evaluate_order
 from rma.models import ActorType, Notification, RmaEvent, RmaStatus, WebhookDelivery
@@ -19,6 +20,14 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Emails built outside a request use the active language; other tests may leave one."""
+    with translation.override("en"):
+        yield
+
 
 START = dt.datetime(2026, 11, 10, 12, 0, tzinfo=dt.UTC)
 EXPIRY_DAYS = 30
