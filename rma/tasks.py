@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from labels.adapters import PermanentLabelError, TransientLabelError
+from labels.models import ReturnLabel
 from labels.services import label_fail, label_issue
 
 from .models import (
@@ -27,7 +28,7 @@ from .models import (
     RmaStatus,
     WebhookDelivery,
 )
-from .queue import enqueue
+from .queue import enqueue, enqueue_later
 from .services.notifications import notification_send, notifications_waiting_for
 from .services.rma_status import rma_expire
 from .webhooks import webhook_deliver
@@ -35,6 +36,25 @@ from .webhooks import webhook_deliver
 LABEL_MAX_RETRIES = 6
 EMAIL_MAX_RETRIES = 8
 TRANSIENT_EMAIL_ERRORS = (OSError, smtplib.SMTPException, AnymailAPIError)
+# Seconds after another worker's label claim lapses before a waiting task looks again.
+CLAIM_RECHECK_MARGIN = 1.0
+
+
+def label_claim_lapses_in(*, rma_id: int) -> float | None:
+    """Seconds until a worker's live claim on the RMA's PENDING label lapses; None if none."""
+    now = timezone.now()
+    claimed_until = (
+        ReturnLabel.objects.filter(
+            rma_id=rma_id,
+            rma__status=RmaStatus.AUTHORIZED,
+            rma__label_status=LabelStatus.PENDING,
+            status=LabelStatus.PENDING,
+            claimed_until__gt=now,
+        )
+        .values_list("claimed_until", flat=True)
+        .first()
+    )
+    return None if claimed_until is None else (claimed_until - now).total_seconds()
 
 
 def backoff_delay(retries: int, *, base: float = 10.0, cap: float = 30 * 60) -> float:
@@ -52,6 +72,15 @@ def issue_label(self, *, rma_id: int) -> None:
         label_fail(rma_id=rma_id, reason=f"Label service unavailable after retries: {error}")
     except PermanentLabelError as error:
         label_fail(rma_id=rma_id, reason=str(error))
+    else:
+        lapses_in = label_claim_lapses_in(rma_id=rma_id)
+        # Another worker holds the label: a duplicate of a live task, or this is the
+        # redelivery of a task whose worker died mid-call. Only the claim's lapse tells
+        # them apart, so look again then rather than leave it to the sweeper. (Run
+        # eagerly, "again" would be at once, in a loop: the other process finishes it.)
+        if lapses_in is not None and not self.request.is_eager:
+            enqueue_later("rma.issue_label", lapses_in + CLAIM_RECHECK_MARGIN, rma_id=rma_id)
+            return
     rma = Rma.objects.get(pk=rma_id)
     for notification_id in notifications_waiting_for(rma=rma):
         enqueue("rma.send_notification", notification_id=notification_id)

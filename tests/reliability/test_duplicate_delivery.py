@@ -1,10 +1,12 @@
 """The same task delivered several times, run concurrently: one label, one email."""
 
+import datetime as dt
 import time
 
 import pytest
 from django.core.mail.backends.locmem import EmailBackend
 
+import labels.services
 from rma.models import Notification
 from rma.queue import enqueue
 
@@ -35,8 +37,24 @@ def slow_email(monkeypatch):
     monkeypatch.setattr(EmailBackend, "send_messages", slowly)
 
 
+@pytest.fixture
+def short_label_claims(monkeypatch):
+    """A worker's claim on a label lapses after 1.5 s (the slowest call here takes 0.3 s).
+
+    A duplicate that finds the label claimed looks again when the claim lapses.
+    """
+    monkeypatch.setattr(labels.services, "claim_duration", lambda: dt.timedelta(seconds=1.5))
+
+
 def test_duplicated_label_and_email_tasks_run_concurrently_do_everything_once(
-    label_service, backoff_delays, slow_email, broker, start_embedded_worker, sent_emails, order
+    label_service,
+    backoff_delays,
+    short_label_claims,
+    slow_email,
+    broker,
+    start_embedded_worker,
+    sent_emails,
+    order,
 ):
     # A slow service, so the duplicates arrive while the first call is in progress.
     label_service.then(Sleep(0.3))
