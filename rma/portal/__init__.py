@@ -1,1 +1,18 @@
-"""The shopper portal (SPEC section 7): thin views over the selectors and services."""
+"""The shopper portal (SPEC section 7): thin views over the selectors and services.
+
+Decisions where the specification is silent:
+
+- A successful lookup grants the matching order(s) to the browser session (on a fresh
+  session key); the order and confirmation pages answer 404 without that grant. The
+  status page needs no session: its signed link is the grant, for that RMA only.
+- Only failed lookups count against the rate limits (per typed order number and per
+  client address); a limited client gets the 429 page even for a correct pair.
+- The order form carries every order line's fields but shows inputs only for eligible
+  lines; whatever is posted goes to `rma_request`, so the quantity, eligibility,
+  reason, resolution and photo rules live in the service alone.
+- Photos are re-named at random and stored through the default storage, which has no
+  public URL (`MEDIA_URL = None`); agents see them in the admin.
+- A store's brand colour styles the page header through one nonce'd `<style>`, with a
+  black or white text colour chosen for contrast; product images load only over https,
+  from the origins the page adds to its Content-Security-Policy.
+"""

@@ -3,8 +3,10 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image
 
 from tests.factories import OrderFactory, OrderLineFactory, StoreFactory
@@ -25,6 +27,13 @@ PHOTO_REASONS = [
         "requires_photo": True,
     },
 ]
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """LocaleMiddleware activates the request's language in the test's thread: undo it."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

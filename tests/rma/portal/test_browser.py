@@ -67,8 +67,10 @@ def browser():
 class Shopper:
     """One browser page plus the checks every page gets: axe, CSP, screenshots."""
 
-    def __init__(self, browser, base_url):
-        self.context = browser.new_context(viewport=DESKTOP, base_url=base_url)
+    def __init__(self, browser, base_url, *, javascript=True):
+        self.context = browser.new_context(
+            viewport=DESKTOP, base_url=base_url, java_script_enabled=javascript
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.problems = []
@@ -245,3 +247,33 @@ def test_store_choice_language_and_rate_limit_pages(shopper, settings):
     assert 429 in response_status
     assert Order.objects.count() == 2
     shopper.check("15-rate-limited")
+
+
+def test_the_request_works_without_javascript(browser, live_server, settings, tmp_path):
+    settings.SITE_URL = live_server.url
+    shopper = Shopper(browser, live_server.url, javascript=False)
+    call_command("load_demo", stdout=io.StringIO())
+    page = shopper.page
+
+    page.goto("/")
+    page.get_by_label("Order number").fill("3000179302")
+    page.get_by_label("Email or postcode").fill("ADA@example.com")
+    page.get_by_role("button", name="Find my order").click()
+    line = page.locator('[data-testid="eligible-line"][data-line-number="1"]')
+    photo = line.locator("input[type=file]")
+    expect(photo).to_be_visible()  # without the script every line offers its photo input
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=SCREENSHOTS / "16-order-no-javascript-phone.png", full_page=True)
+
+    line.get_by_role("checkbox").check()
+    line.get_by_label("Quantity").select_option("2")
+    line.get_by_label("Reason").select_option("DEFECTIVE")
+    photo.set_input_files(png_file(tmp_path))
+    page.get_by_label("Store credit").check()
+    page.get_by_role("button", name="Request return").click()
+
+    rma = Rma.objects.get()
+    expect(page.locator('[data-testid="rma-number"]')).to_have_text(rma.rma_number)
+    assert (rma.resolution, rma.lines.get().quantity) == ("STORE_CREDIT", 2)
+    assert rma.lines.get().photos.count() == 1
+    shopper.close()

@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.module_loading import import_string
+from django_ratelimit.exceptions import Ratelimited
 
 from tests.factories import OrderFactory, StoreFactory
 
@@ -163,3 +165,10 @@ class TestRateLimit:
         for attempt in range(3):
             assert look_up(client, order.order_id, f"g{attempt}@example.com").status_code == 200
         assert look_up(client, order.order_id, order.customer_email).status_code == 429
+
+
+def test_ratelimit_view_setting_names_the_friendly_429_page(rf, settings):
+    view = import_string(settings.RATELIMIT_VIEW)
+    response = view(rf.get("/"), Ratelimited())
+    assert response.status_code == 429
+    assert b"Please try again later" in response.content

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from rma.models import Notification, Rma, RmaEvent, RmaPhoto, RmaStatus
-from tests.factories import OrderFactory, OrderLineFactory, RmaLineFactory
+from tests.factories import OrderFactory, OrderLineFactory, RmaLineFactory, SupplierFactory
 
 from .conftest import image_bytes, look_up, order_path
 
@@ -280,3 +280,26 @@ def test_quantity_taken_meanwhile_is_refused_with_the_fresh_limit(granted_client
     response = granted_client.post(order_path(order), {**VALID, "line-1-quantity": "2"})
     assert "You can return at most 1 of this item. (RMA 1007)" in response.content.decode()
     assert Rma.objects.count() == 1
+
+
+def test_lines_for_two_destinations_confirm_two_rmas_on_one_page(granted_client, order):
+    supplier = SupplierFactory(store=order.store, name="Acme Drop")
+    OrderLineFactory(order=order, line_number=3, title="Monitor arm", supplier=supplier)
+    response = granted_client.post(
+        order_path(order),
+        {
+            **VALID,
+            "line-3-selected": "on",
+            "line-3-quantity": "1",
+            "line-3-reason": "TOO_SMALL",
+        },
+    )
+    rmas = list(Rma.objects.order_by("id"))
+    assert [rma.supplier for rma in rmas] == [None, supplier]
+    page = granted_client.get(response["Location"]).content.decode()
+    assert re.findall(r'data-testid="rma-number">([^<]+)<', page) == [
+        rma.rma_number for rma in rmas
+    ]
+    assert "your request became 2 returns" in page
+    assert "Supplier Returns" in page  # the supplier's return address
+    assert "TMS Returns" in page
