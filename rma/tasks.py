@@ -10,7 +10,7 @@ import datetime as dt
 import random
 import smtplib
 
-from anymail.exceptions import AnymailAPIError
+from anymail.exceptions import AnymailAPIError, AnymailError
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -93,9 +93,17 @@ def send_notification(self, *, notification_id: int) -> None:
     except TRANSIENT_EMAIL_ERRORS as error:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=error, countdown=backoff_delay(self.request.retries)) from error
-        Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(
-            status=NotificationStatus.FAILED, last_error=str(error)[:2000]
-        )
+        _notification_failed(notification_id, error)
+    except AnymailError as error:
+        # Every recipient refused, an invalid address: sending again cannot help. Left
+        # PENDING, the sweeper would send it again every minute, for ever.
+        _notification_failed(notification_id, error)
+
+
+def _notification_failed(notification_id: int, error: Exception) -> None:
+    Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).update(
+        status=NotificationStatus.FAILED, last_error=str(error)[:2000]
+    )
 
 
 @shared_task(name="rma.deliver_webhook", acks_late=True)
