@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from rma.apikeys import api_key_create, api_key_revoke
+from rma.eligibility import RULES
 from rma.followups import NOTIFICATION_FOR_STATUS
 from rma.models import (
     ApiKey,
@@ -126,7 +127,12 @@ class EligibilityOverrideAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin)
 
     list_display = ("created_at", "order_link", "line", "code", "agent", "expires_at")
     list_select_related = ("order_line__order__store", "agent")
-    list_filter = ("code", OverrideActiveFilter)
+    list_filter = (
+        choices_filter(
+            "code", _("code"), [code for code, rule in RULES.items() if rule.overridable_by]
+        ),
+        OverrideActiveFilter,
+    )
     search_fields = ("order_line__order__order_id",)
     search_help_text = _("An order number or a customer email, exactly.")
     fields = ("order_link", "line", "code", "agent", "justification", "created_at", "expires_at")
@@ -291,7 +297,8 @@ class WebhookDeliveryAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin,
     list_filter = (
         "status",
         choices_filter("event", _("event"), sorted(WEBHOOK_EVENTS)),
-        ("endpoint__store", admin.RelatedOnlyFieldListFilter),
+        # All stores (a small table); RelatedOnlyFieldListFilter would scan the deliveries.
+        "endpoint__store",
     )
     fields = (
         "rma_link",
