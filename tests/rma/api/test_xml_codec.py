@@ -1,0 +1,187 @@
+"""The XML codec's hardening, layer by layer (the fuzz test sees only the outer layer)."""
+
+import socket
+import time
+
+import pytest
+from lxml import etree
+
+from rma.api.faults import ApiFault
+from rma.api.xml_codec import (
+    ExternalResourceRefused,
+    decode,
+    encode,
+    encode_fault,
+    hardened_parser,
+    parse_document,
+)
+from tests.rma.api.conftest import NS, xsd
+
+LAUGHS = (
+    '<!DOCTYPE r [<!ENTITY l0 "lol">'
+    + "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    + "]><r>&l9;</r>"
+)
+
+
+@pytest.fixture
+def secret_dtd(tmp_path):
+    path = tmp_path / "secret.dtd"
+    path.write_text('<!ENTITY leak "TOKEN-5d1e">')
+    return path
+
+
+@pytest.fixture
+def listener():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.setblocking(False)
+    yield server
+    server.close()
+
+
+def connections(server) -> int:
+    try:
+        server.accept()[0].close()
+    except BlockingIOError:
+        return 0
+    return 1
+
+
+def refusal(body: bytes, root: str = "RmaLookupRequest") -> str:
+    with pytest.raises(ApiFault) as refused:
+        parse_document(body, root=root)
+    assert refused.value.code == "RMA 1001"
+    assert refused.value.status == 400
+    return refused.value.detail
+
+
+def test_parser_refuses_a_file_parameter_entity_even_past_the_doctype_check(secret_dtd):
+    # Straight to lxml: without the resolver, libxml2 reads this file despite load_dtd=False.
+    body = f'<!DOCTYPE r [<!ENTITY % p SYSTEM "{secret_dtd.as_uri()}"> %p;]><r>&leak;</r>'
+    with pytest.raises(ExternalResourceRefused) as refused:
+        etree.fromstring(body.encode(), hardened_parser())
+    assert "TOKEN-5d1e" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<!DOCTYPE r SYSTEM "{url}">',
+        '<!DOCTYPE r [<!ENTITY % p SYSTEM "{url}"> %p;]>',
+    ],
+)
+def test_parser_never_connects_for_an_external_dtd(listener, declaration):
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/evil.dtd"
+    body = declaration.format(url=url) + "<r/>"
+    with pytest.raises((ExternalResourceRefused, etree.XMLSyntaxError)):
+        etree.fromstring(body.encode(), hardened_parser())
+    assert connections(listener) == 0
+
+
+def test_parser_does_not_expand_a_billion_laughs():
+    started = time.monotonic()
+    try:
+        root = etree.fromstring(LAUGHS.encode(), hardened_parser())
+    except etree.XMLSyntaxError:
+        root = None
+    assert time.monotonic() - started < 1
+    assert root is None or len(etree.tostring(root)) < 10_000
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (LAUGHS.encode(), "DOCTYPE"),
+        (b'<!DOCTYPE RmaLookupRequest SYSTEM "http://127.0.0.1:9/"><RmaLookupRequest/>', "DOCTYPE"),
+        (b'<!ENTITY x "y"><RmaLookupRequest/>', "DOCTYPE"),
+        (
+            f'<?xml version="1.0" encoding="UTF-16"?><RmaLookupRequest xmlns="{NS}"/>'.encode(
+                "utf-16"
+            ),
+            "UTF-8",
+        ),
+        (
+            f'<?xml version="1.0" encoding="ISO-8859-1"?><RmaLookupRequest xmlns="{NS}"/>'.encode(),
+            "UTF-8",
+        ),
+        (b"\xff\xfe<\x00", "UTF-8"),
+        (f'<RmaLookupRequest xmlns="{NS}"><Rmaid>x</Rmaid>'.encode(), "Malformed"),
+        (b"<RmaLookupRequest/>", "root element"),
+        (f'<RmaRequest xmlns="{NS}"/>'.encode(), "root element"),
+        (f'<RmaLookupRequest xmlns="{NS}"><Foo/></RmaLookupRequest>'.encode(), "Schema"),
+        (
+            f'<RmaLookupRequest xmlns="{NS}"><PackageInfoRequired>yes</PackageInfoRequired>'
+            f"</RmaLookupRequest>".encode(),
+            "Schema",
+        ),
+    ],
+)
+def test_parse_document_refusals(body, reason):
+    assert reason in refusal(body)
+
+
+def test_xinclude_and_schema_location_hints_are_never_followed(listener, secret_dtd):
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/schema.xsd"
+    valid_with_hint = (
+        f'<RmaLookupRequest xmlns="{NS}" '
+        f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:schemaLocation="{NS} {url}"><Rmaid>X</Rmaid></RmaLookupRequest>'
+    )
+    assert decode(valid_with_hint.encode(), root="RmaLookupRequest") == {"rmaid": "X"}
+    xinclude = (
+        f'<RmaLookupRequest xmlns="{NS}" xmlns:xi="http://www.w3.org/2001/XInclude">'
+        f'<xi:include href="{secret_dtd.as_uri()}" parse="text"/></RmaLookupRequest>'
+    )
+    assert "TOKEN-5d1e" not in refusal(xinclude.encode())
+    assert connections(listener) == 0
+
+
+def test_decode_types_values_and_keeps_lists():
+    body = f"""<?xml version="1.0" encoding="utf-8"?>
+    <RmaRequest xmlns="{NS}">
+      <TransactionId> t-1 </TransactionId>
+      <Items>
+        <Item><LineNumber>2</LineNumber><ReturnQuantity>-1</ReturnQuantity>
+          <ReturnReason><Code>TOO_SMALL</Code></ReturnReason></Item>
+      </Items>
+      <RepresentativeInfo/>
+      <!-- a comment -->
+    </RmaRequest>""".encode()
+    assert decode(body, root="RmaRequest") == {
+        "transactionId": "t-1",
+        "items": [{"lineNumber": 2, "returnQuantity": -1, "returnReason": {"code": "TOO_SMALL"}}],
+        "representativeInfo": {},
+    }
+
+
+def test_encode_strips_characters_xml_cannot_carry_and_validates():
+    data = {
+        "orderId": "A\x00B\x1fC",
+        "store": "S",
+        "eligible": True,
+        "items": {"item": []},
+    }
+    root = etree.fromstring(encode(data, root="ReturnEligibilityResponse"))
+    assert root.findtext(f"{{{NS}}}OrderId") == "ABC"
+    assert xsd().validate(root), xsd().error_log
+
+
+def test_fault_elements_come_in_schema_order():
+    fault = {
+        "fault": {
+            "code": "RMA 1007",
+            "description": "Requested return quantity allowed limit",
+            "createTimestamp": "2026-11-22T02:00:00.000+00:00",
+            "items": [{"lineNumber": 1, "code": "RMA 1007", "description": "d"}],
+        }
+    }
+    root = etree.fromstring(encode_fault(fault))
+    assert [etree.QName(child).localname for child in root] == [
+        "CreateTimestamp",
+        "Code",
+        "Description",
+        "Items",
+    ]
+    assert xsd().validate(root), xsd().error_log
