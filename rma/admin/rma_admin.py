@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from rma.models import LabelStatus, Notification, Rma, RmaPhoto, RmaStatus
@@ -40,7 +41,10 @@ def _bulk_action(operation: actions.RmaOperation):
         return model_admin.run_bulk_operation(request, queryset, operation)
 
     action.__name__ = f"{operation.name}_selected"
-    description = operation.label + ("…" if operation.confirm_first else "")
+    # Lazy, so the action list is translated per request; "…": a page with a reason follows.
+    description = (
+        format_lazy("{}…", operation.label) if operation.confirm_first else operation.label
+    )
     return admin.action(description=description, permissions=[operation.name])(action)
 
 
