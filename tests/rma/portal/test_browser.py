@@ -168,6 +168,9 @@ def test_shopper_requests_a_return_and_cancels_it(shopper, mailoutbox, tmp_path)
     expect(page.locator('[data-testid="rma-number"]')).to_have_text(rma.rma_number)
     expect(page.locator('[data-testid="rma-status"]')).to_have_text("Authorized")
     assert RmaPhoto.objects.get().rma_line.rma == rma
+    label = page.get_by_role("link", name=re.compile("Download the return label"))
+    download = page.request.get(label.get_attribute("href"))
+    assert (download.status, download.headers["content-type"]) == (200, "application/pdf")
     shopper.check("05-confirmation")
 
     # The confirmation email carries the signed status link.
