@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from rma.models import (
@@ -58,6 +59,7 @@ def test_supervisor_replays_a_failed_delivery(
     assert (failed_delivery.status, failed_delivery.attempts) == (DeliveryStatus.PENDING, 0)
     assert len(callbacks) == 1
     assert "1 delivery queued again." in [str(m) for m in response.context["messages"]]
+    assert LogEntry.objects.get(user=supervisor).change_message == "Replayed"
 
 
 def test_agent_may_look_but_not_replay(agent, login, failed_delivery):
