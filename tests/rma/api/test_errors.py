@@ -169,6 +169,7 @@ def test_xml_root_must_be_the_operations_request(api, order):
     [
         (_item("returnReason", {"code": "NO_SUCH_REASON"}), "Reason"),
         (_field("resolution", "REPAIR"), "Resolution"),
+        (lambda body: body["items"].append(dict(body["items"][0])), "only once"),
     ],
 )
 def test_request_errors_of_the_service_are_1001_with_detail(api, order, fmt, change, why):

@@ -78,6 +78,8 @@ def test_docs_page_serves_its_assets_locally_under_the_csp(client):
     assert script.status_code == 200
     assert script.headers["Content-Type"].startswith("application/javascript")
     assert "/api/schema/" in script.content.decode()
+    # No validator badge fetched from validator.swagger.io.
+    assert '"validatorUrl": null' in script.content.decode()
 
 
 def test_only_the_docs_page_relaxes_the_csp(api, order):
