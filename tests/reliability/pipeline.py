@@ -131,8 +131,9 @@ def database_url() -> str:
 class WorkerProcess:
     """`celery worker` in its own process, on the test database and broker; killable."""
 
-    def __init__(self, name: str, *, log_dir: Path, env: dict[str, str]):
+    def __init__(self, name: str, *, log_dir: Path, env: dict[str, str], pool: str = "solo"):
         self.name = name
+        self.pool = pool
         self.log_path = log_dir / f"worker-{name}.log"
         self.env = {
             **os.environ,
@@ -157,7 +158,7 @@ class WorkerProcess:
             "returns_portal",
             "worker",
             "--pool",
-            "solo",
+            self.pool,
             "--concurrency",
             "1",
             "--without-mingle",
@@ -173,6 +174,12 @@ class WorkerProcess:
                 command, cwd=settings.BASE_DIR, env=self.env, stdout=log, stderr=log
             )
         return self
+
+    def pool_processes(self) -> list[int]:
+        """The pids of the prefork pool's child processes (Linux /proc)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        return [int(child) for child in children.split()]
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, no chance to acknowledge or restore anything."""

@@ -1,11 +1,16 @@
-"""A worker process killed (SIGKILL) in the middle of issuing a label.
+"""Worker processes killed (SIGKILL) in the middle of issuing a label.
 
-The task is acknowledged late, so Redis keeps its message as delivered-but-unacked;
-once the visibility timeout has passed, the next worker to start restores it and runs
-it again. The label is issued once and the confirmation sent once.
+Tasks are acknowledged late. A whole worker that dies leaves its message in Redis as
+delivered-but-unacknowledged; once the visibility timeout has passed, the next worker
+to start restores it and runs it again. A prefork pool process that dies has its task
+requeued at once by the worker (`task_reject_on_worker_lost`). Either way the task
+finds the dead process's claim on the label, looks again when it lapses, and the label
+is issued once and the confirmation sent once.
 """
 
 import json
+import os
+import signal
 import time
 
 import pytest
@@ -44,12 +49,13 @@ def worker_process(celery_app, label_service, email_dir, tmp_path):
     """Start `celery worker` processes on this test's database, broker and label service."""
     workers = []
 
-    def start(name: str) -> WorkerProcess:
+    def start(name: str, *, pool: str = "solo", env: dict[str, str] | None = None):
         worker = WorkerProcess(
             name,
             log_dir=tmp_path,
+            pool=pool,
             env={
-                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+                **(env or {}),
                 "LABEL_SERVICE": "http",
                 "LABEL_SERVICE_URL": label_service.url,
                 "LABEL_SERVICE_API_KEY": LABEL_API_KEY,
@@ -76,7 +82,8 @@ def test_a_task_whose_worker_is_killed_is_redelivered_and_done_once(
     label_service, broker, worker_process, email_dir, order
 ):
     label_service.then(Hold())
-    first_worker = worker_process("first")
+    short_visibility = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
+    first_worker = worker_process("first", env=short_visibility)
     rma = request_return(order)
 
     [call] = label_service.wait_for_calls(1, timeout=60)
@@ -88,10 +95,33 @@ def test_a_task_whose_worker_is_killed_is_redelivered_and_done_once(
 
     # A worker starting after the visibility timeout restores the message and runs it.
     time.sleep(max(0.0, call.at + VISIBILITY_TIMEOUT + 0.3 - time.monotonic()))
-    worker_process("second")
+    worker_process("second", env=short_visibility)
     wait_for(lambda: confirmation_sent(rma), timeout=90, what="the confirmation email")
     wait_until_idle(broker)
 
+    assert len(label_service.calls) == 2
+    assert_issued_once(rma, emails_in(email_dir))
+    assert ReturnLabel.objects.get(rma=rma).attempts == 2
+
+
+def test_a_task_whose_pool_process_is_killed_is_requeued_at_once_and_done_once(
+    label_service, broker, worker_process, email_dir, order
+):
+    label_service.then(Hold())
+    # The production visibility timeout (2 h): only the worker itself can requeue the task.
+    worker = worker_process("prefork", pool="prefork")
+    rma = request_return(order)
+
+    label_service.wait_for_calls(1, timeout=60)
+    [pool_process] = worker.pool_processes()
+    os.kill(pool_process, signal.SIGKILL)
+    label_service.release()
+
+    wait_for(lambda: confirmation_sent(rma), timeout=90, what="the confirmation email")
+    wait_until_idle(broker)
+
+    assert worker.process.poll() is None  # the worker lived on, with a new pool process
+    assert worker.pool_processes() != [pool_process]
     assert len(label_service.calls) == 2
     assert_issued_once(rma, emails_in(email_dir))
     assert ReturnLabel.objects.get(rma=rma).attempts == 2
