@@ -7,6 +7,9 @@ count) and calls `lookup_failed` after a failed lookup. The counters live in the
 
 from __future__ import annotations
 
+import math
+import re
+
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
@@ -20,6 +23,19 @@ def _limits(order_number: str):
         (ORDER_GROUP, lambda group, request: number, settings.LOOKUP_RATE_LIMIT_PER_ORDER),
         (ADDRESS_GROUP, "ip", settings.LOOKUP_RATE_LIMIT_PER_ADDRESS),
     )
+
+
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE = re.compile(r"^\d+/(\d*)([smhd])$")
+
+
+def longest_wait_minutes() -> int:
+    """The longest window of the two limits, in minutes: the most a blocked shopper waits."""
+    seconds = []
+    for rate in (settings.LOOKUP_RATE_LIMIT_PER_ORDER, settings.LOOKUP_RATE_LIMIT_PER_ADDRESS):
+        if match := RATE.match(rate):
+            seconds.append(int(match[1] or 1) * PERIOD_SECONDS[match[2]])
+    return max(1, math.ceil(max(seconds, default=900) / 60))
 
 
 def lookup_blocked(request, *, order_number: str) -> bool:

@@ -13,7 +13,7 @@ from rma.models import Order
 from ..forms import LookupForm
 from ..grants import grant_orders, last_lookup_order_ids
 from ..lookup import orders_for_lookup
-from ..throttle import lookup_blocked, lookup_failed
+from ..throttle import longest_wait_minutes, lookup_blocked, lookup_failed
 
 # One message for an unknown order and a wrong email or postcode: neither is revealed.
 NOT_FOUND = _(
@@ -61,4 +61,7 @@ def choose(request):
 
 def rate_limited(request, exception=None):
     """Too many failed lookups (HTTP 429): a friendly page that says when to try again."""
-    return render(request, "portal/rate_limited.html", status=429)
+    minutes = longest_wait_minutes()
+    response = render(request, "portal/rate_limited.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response

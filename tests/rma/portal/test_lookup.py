@@ -141,6 +141,8 @@ class TestRateLimit:
         refused = look_up(client, order.order_id, order.customer_email)
         assert refused.status_code == 429
         assert "Please try again later" in refused.content.decode()
+        assert "Please wait up to 15 minutes" in refused.content.decode()
+        assert refused["Retry-After"] == "900"
         assert client.get(order_path(order)).status_code == 404
         # The same number from another address is still limited; another number is not.
         other_address = {"REMOTE_ADDR": "10.9.9.9"}
