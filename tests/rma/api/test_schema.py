@@ -9,7 +9,9 @@ import time
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -87,8 +89,19 @@ def test_only_the_docs_page_relaxes_the_csp(api, order):
     assert "'unsafe-inline'" not in reply.headers["Content-Security-Policy"]
 
 
-def test_api_conforms_to_its_schema(order, raw_key, capsys):
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+@pytest.fixture
+def wsgi_app():
+    """The real WSGI app, minus its per-request connection closing (as the test Client
+    does), so every request sees the test's transaction and connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_api_conforms_to_its_schema(order, raw_key, wsgi_app, capsys):
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {(op.method.upper(), op.path.rsplit("/", 1)[-1]) for op in operations} == OPERATIONS
     strategies = [
