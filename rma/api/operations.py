@@ -48,7 +48,7 @@ def check_eligibility(*, store: Store, order_id: str, payload: dict) -> dict:
 
 
 def request_hash(payload: dict) -> str:
-    """The canonical body: the validated request (either format), keys sorted, no nulls."""
+    """The canonical request: validated (either format), keys sorted, nulls dropped."""
     canonical = json.dumps(_without_nulls(payload), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -74,7 +74,8 @@ def generate_rma(
     """
     check_reference(payload, store=store, order_id=order_id)
     transaction_id = payload["transactionId"]
-    digest = request_hash(payload)
+    # The URL's order is part of the request (the body may leave it out).
+    digest = request_hash({**payload, "orderId": order_id, "store": store.code})
     replayed = _replay(store=store, transaction_id=transaction_id, digest=digest)
     if replayed is not None:
         return replayed

@@ -278,6 +278,22 @@ def test_key_order_and_whitespace_do_not_change_the_canonical_body(api, order):
     assert again.content == first.content
 
 
+def test_same_body_for_another_order_is_a_different_request(api, order, store):
+    other = OrderFactory(store=store, order_id="3000179399")
+    OrderLineFactory(order=other, line_number=1)
+    body = rma_body(order, (1, 1))
+    del body["orderId"]
+    assert api.call("generateRMA", "json", body, order_id=order.order_id).status == 201
+    reply = api.call("generateRMA", "json", body, order_id=other.order_id)
+    assert reply.status == 409
+    assert reply.fault()["code"] == "RMA 1022"
+    # Naming the order in the body or not is the same request.
+    body["orderId"] = order.order_id
+    again = api.call("generateRMA", "json", body, order_id=order.order_id)
+    assert again.status == 201
+    assert Rma.objects.count() == 1
+
+
 def test_transaction_ids_are_per_store(api, order, client):
     other_store = StoreFactory(code="OTHER")
     other_order = OrderFactory(store=other_store, order_id=order.order_id)
