@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from labels.links import label_url
 
+from .branding import LIGHT_TEXT, brand_colour, brand_text_colour, contrast_ratio
 from .links import status_url
 from .models import LabelStatus, Notification, Rma
 
@@ -26,6 +27,20 @@ def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
         "resolved": _("Your return %(numbers)s is complete"),
     }
     return f"{store_name}: " + subjects[kind] % {"numbers": numbers}
+
+
+DEFAULT_BRAND_COLOUR = "#1d4ed8"
+
+
+def email_colours(store) -> dict:
+    """Header and button colours from the store's brand, keeping text readable."""
+    colour = brand_colour(store) or DEFAULT_BRAND_COLOUR
+    readable_on_white = contrast_ratio(colour, LIGHT_TEXT) >= 4.5
+    return {
+        "brand_colour": colour,
+        "brand_text": brand_text_colour(colour),
+        "link_colour": colour if readable_on_white else DEFAULT_BRAND_COLOUR,
+    }
 
 
 def label_attachments(rmas: list[Rma]) -> list[tuple[str, bytes, str]]:
@@ -46,7 +61,7 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
         "kind": notification.kind,
         "store": store,
         "order": rmas[0].order,
-        "brand_colour": store.brand_colour or "#1d4ed8",
+        **email_colours(store),
         "rmas": [
             {
                 "rma": rma,

@@ -8,44 +8,20 @@ Product images and logos live on the store's servers: their https origins are ad
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from csp.constants import NONCE
 from csp.decorators import csp_update
 
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-DARK_TEXT = "#000000"
-LIGHT_TEXT = "#ffffff"
-
-
-def _luminance(colour: str) -> float:
-    channels = []
-    for index in (1, 3, 5):
-        value = int(colour[index : index + 2], 16) / 255
-        channels.append(value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4)
-    red, green, blue = channels
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-
-def contrast_ratio(first: str, second: str) -> float:
-    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-def _brand_colour(store) -> str:
-    colour = (store.brand_colour or "").strip()
-    return colour.lower() if HEX_COLOUR.match(colour) else ""
+from rma.branding import brand_colour, brand_text_colour
 
 
 def brand_context(store) -> dict:
     """Template variables for a store's brand colour and logo (left out when unusable)."""
     context = {"logo_url": secure_url(store.logo_url)}
-    if colour := _brand_colour(store):
+    if colour := brand_colour(store):
         context["brand_colour"] = colour
-        context["brand_text"] = max(
-            (DARK_TEXT, LIGHT_TEXT), key=lambda candidate: contrast_ratio(colour, candidate)
-        )
+        context["brand_text"] = brand_text_colour(colour)
     return context
 
 
@@ -58,7 +34,7 @@ def secure_url(url: str) -> str:
 def with_store_policy(response, *, store, image_urls=()):
     """Allow the store's brand style (by nonce) and its image origins on this response."""
     update = {}
-    if _brand_colour(store):
+    if brand_colour(store):
         update["style-src"] = [NONCE]
     urls = [secure_url(url) for url in (*image_urls, store.logo_url)]
     if origins := sorted({f"https://{urlsplit(url).netloc}" for url in urls if url}):
