@@ -48,13 +48,11 @@ class ApiFault(Exception):
         status: int | None = None,
         detail: str = "",
         items: list[LineFailure] | tuple[LineFailure, ...] = (),
-        headers: dict[str, str] | None = None,
     ):
         self.code = code
         self.status = status or STATUS_BY_CODE[code]
         self.detail = detail
         self.items = list(items)
-        self.headers = headers or {}
         super().__init__(code, detail)
 
     @property

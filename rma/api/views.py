@@ -140,12 +140,7 @@ class RmaServiceView(APIView):
     def handle_exception(self, exc):
         fault = self.fault_for(exc)
         request_id = self.request_id if fault.code == "RMA 1004" else ""
-        response = self.respond(
-            fault.status, fault_body(fault, request_id=request_id), root="Fault"
-        )
-        for header, value in fault.headers.items():
-            response[header] = value
-        return response
+        return self.respond(fault.status, fault_body(fault, request_id=request_id), root="Fault")
 
     def fault_for(self, exc) -> ApiFault:
         """Every exception as a fault: ours, DRF's own (405, 415, …), or RMA 1004."""

@@ -4,8 +4,11 @@ import datetime as dt
 import logging
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
+from rest_framework.exceptions import NotAcceptable, ParseError, Throttled, UnsupportedMediaType
 
+from rma.api.views import GenerateRmaView
 from rma.errors import DESCRIPTIONS
 from rma.models import ApiTransaction, OrderStatus, Rma
 from rma.numbers import new_rma_number
@@ -413,3 +416,18 @@ def test_accept_header_never_causes_406(api, order, fmt):
     url = api_url(order.store.code, order.order_id, "checkEligibility", fmt)
     response = api.client.get(url, headers={"apikey": api.key, "Accept": "text/csv"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("exception", "code", "status"),
+    [
+        (ParseError("bad"), "RMA 1001", 400),
+        (UnsupportedMediaType("text/csv"), "RMA 1001", 415),
+        (NotAcceptable(), "406", 406),
+        (Throttled(), "429", 429),
+        (Http404(), "404", 404),
+    ],
+)
+def test_drf_and_django_exceptions_become_faults(exception, code, status):
+    fault = GenerateRmaView().fault_for(exception)
+    assert (fault.code, fault.status) == (code, status)
