@@ -105,7 +105,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-MEDIA_URL = None  # private files (labels, photos) are served only through signed views
+# Never routed: private files (labels, photos) are served only through signed views.
+MEDIA_URL = "/private-media/"
 
 STORAGES = {
     "default": {

@@ -11,7 +11,7 @@ Decisions where the specification is silent:
   lines; whatever is posted goes to `rma_request`, so the quantity, eligibility,
   reason, resolution and photo rules live in the service alone.
 - Photos are re-named at random and stored through the default storage, which has no
-  public URL (`MEDIA_URL = None`); agents see them in the admin.
+  public route (`MEDIA_URL` is never served); agents see them in the admin.
 - A store's brand colour styles the page header through one nonce'd `<style>`, with a
   black or white text colour chosen for contrast; product images load only over https,
   from the origins the page adds to its Content-Security-Policy.

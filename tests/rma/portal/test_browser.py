@@ -12,56 +12,18 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.test import override_settings
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import expect
 
 from rma.models import Order, Rma, RmaPhoto, RmaStatus
 from tests.factories import OrderFactory, OrderLineFactory, StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SCREENSHOTS = django_settings.BASE_DIR / "test-artifacts" / "screenshots"
 STATUS_LINK = re.compile(r"https?://[^\s\"<>]+/returns/[^\s\"<>/]+/")
-
-
-@pytest.fixture(scope="module")
-def live_server():
-    """pytest-django's live server, started with some MEDIA_URL.
-
-    Django's live server thread wraps the site in a media files handler that cannot start
-    with the project's `MEDIA_URL = None` (private files have no public URL). No page
-    links to this prefix; it only lets the handler start.
-    """
-    with override_settings(MEDIA_URL="/test-media-never-linked/"):
-        server = LiveServer("localhost")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API keeps an event loop running in this thread, which Django's ORM
-    # takes for async code. The test's own queries are plain sync code: allow them here.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 class Shopper:

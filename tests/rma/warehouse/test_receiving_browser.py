@@ -11,10 +11,6 @@ from playwright.sync_api import expect
 
 from rma.models import LabelStatus, RmaStatus
 
-# The live server (with a MEDIA_URL it can start with) and Chromium, shared with the
-# shopper's browser tests.
-from tests.rma.portal.test_browser import browser, live_server  # noqa: F401
-
 from .conftest import user_with
 from .test_views import lines, wrong_check_character
 
@@ -24,7 +20,7 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def page(browser, live_server):  # noqa: F811
+def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
