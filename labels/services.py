@@ -312,3 +312,20 @@ def label_reissue(*, rma: Rma, actor_user=None, reason: str = "") -> ReturnLabel
     )
     enqueue_on_commit("rma.issue_label", rma_id=rma.pk)
     return label
+
+
+def label_claim_lapses_in(*, rma_id: int) -> float | None:
+    """Seconds until a worker's live claim on the RMA's PENDING label lapses; None if none."""
+    now = timezone.now()
+    claimed_until = (
+        ReturnLabel.objects.filter(
+            rma_id=rma_id,
+            rma__status=RmaStatus.AUTHORIZED,
+            rma__label_status=LabelStatus.PENDING,
+            status=LabelStatus.PENDING,
+            claimed_until__gt=now,
+        )
+        .values_list("claimed_until", flat=True)
+        .first()
+    )
+    return None if claimed_until is None else (claimed_until - now).total_seconds()

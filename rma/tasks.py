@@ -13,12 +13,13 @@ import smtplib
 from anymail.exceptions import AnymailAPIError, AnymailError
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from labels.adapters import PermanentLabelError, TransientLabelError
-from labels.models import ReturnLabel
-from labels.services import label_fail, label_issue
+from labels.services import label_claim_lapses_in, label_fail, label_issue
 
+from .errors import TransitionError
 from .models import (
     DeliveryStatus,
     LabelStatus,
@@ -33,28 +34,12 @@ from .services.notifications import notification_send, notifications_waiting_for
 from .services.rma_status import rma_expire
 from .webhooks import webhook_deliver
 
+NOTIFICATION_GIVE_UP_AFTER = dt.timedelta(days=1)
 LABEL_MAX_RETRIES = 6
 EMAIL_MAX_RETRIES = 8
 TRANSIENT_EMAIL_ERRORS = (OSError, smtplib.SMTPException, AnymailAPIError)
 # Seconds after another worker's label claim lapses before a waiting task looks again.
 CLAIM_RECHECK_MARGIN = 1.0
-
-
-def label_claim_lapses_in(*, rma_id: int) -> float | None:
-    """Seconds until a worker's live claim on the RMA's PENDING label lapses; None if none."""
-    now = timezone.now()
-    claimed_until = (
-        ReturnLabel.objects.filter(
-            rma_id=rma_id,
-            rma__status=RmaStatus.AUTHORIZED,
-            rma__label_status=LabelStatus.PENDING,
-            status=LabelStatus.PENDING,
-            claimed_until__gt=now,
-        )
-        .values_list("claimed_until", flat=True)
-        .first()
-    )
-    return None if claimed_until is None else (claimed_until - now).total_seconds()
 
 
 def backoff_delay(retries: int, *, base: float = 10.0, cap: float = 30 * 60) -> float:
@@ -118,7 +103,10 @@ def expire_overdue() -> int:
     overdue = Rma.objects.filter(status=RmaStatus.AUTHORIZED, expires_at__lt=now)
     count = 0
     for rma in overdue.iterator():
-        rma_expire(rma=rma, now=now)
+        try:
+            rma_expire(rma=rma, now=now)
+        except TransitionError:
+            continue  # received (or cancelled) since the query: nothing to expire
         count += 1
     return count
 
@@ -134,18 +122,16 @@ def sweep() -> dict:
     notifications = Notification.objects.filter(
         status=NotificationStatus.PENDING, created_at__lt=stale
     ).values_list("pk", flat=True)
-    deliveries = (
-        WebhookDelivery.objects.filter(
-            status=DeliveryStatus.PENDING, created_at__lt=stale, next_attempt_at__isnull=True
-        )
-        .values_list("pk", flat=True)
-        .union(
-            WebhookDelivery.objects.filter(
-                status=DeliveryStatus.PENDING, next_attempt_at__lt=stale
-            ).values_list("pk", flat=True)
-        )
-    )
-    counts = {"labels": 0, "notifications": 0, "webhooks": 0}
+    deliveries = WebhookDelivery.objects.filter(
+        Q(next_attempt_at__isnull=True, created_at__lt=stale) | Q(next_attempt_at__lt=stale),
+        status=DeliveryStatus.PENDING,
+    ).values_list("pk", flat=True)
+    # An email that could not be sent for a day (a broken template, say) is given up on,
+    # visibly, instead of being tried every minute for ever.
+    abandoned = Notification.objects.filter(
+        status=NotificationStatus.PENDING, created_at__lt=now - NOTIFICATION_GIVE_UP_AFTER
+    ).update(status=NotificationStatus.FAILED, last_error="Not sent within a day; given up.")
+    counts = {"labels": 0, "notifications": 0, "webhooks": 0, "abandoned": abandoned}
     for rma_id in labels:
         counts["labels"] += enqueue("rma.issue_label", rma_id=rma_id)
     for notification_id in notifications:

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -219,9 +220,12 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     else:
         delay = _retry_delay(delivery.attempts)
         delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
-        transaction.on_commit(
-            lambda: enqueue_later("rma.deliver_webhook", delay, delivery_id=delivery.pk)
-        )
+        # A countdown longer than the broker's visibility timeout would be handed out again
+        # every timeout; such long waits are left to the sweeper, which finds the due row.
+        if delay < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2:
+            transaction.on_commit(
+                lambda: enqueue_later("rma.deliver_webhook", delay, delivery_id=delivery.pk)
+            )
     delivery.save(update_fields=changed)
     return not error
 

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from celery.app.task import Task
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from rma.models import DeliveryStatus, LabelStatus, RmaEvent, RmaStatus, WebhookDelivery
@@ -397,11 +397,6 @@ def _broker_down(*args, **kwargs):
     raise ConnectionRefusedError("broker unreachable")
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    reason="rma.tasks.sweep unions two ordered querysets, which SQLite refuses (see report)",
-    strict=True,
-)
 @pytest.mark.django_db(transaction=True)
 def test_sweeper_sends_what_was_committed_while_the_broker_was_down(
     receiver, store, clock, monkeypatch
