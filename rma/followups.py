@@ -7,8 +7,12 @@ when the broker is down.
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils import translation
+
 from .models import LabelStatus, Notification, Rma, RmaStatus
 from .queue import enqueue_on_commit
+from .services.events import record_event
 
 NOTIFICATION_FOR_STATUS = {
     RmaStatus.REJECTED: "rejected",
@@ -34,6 +38,7 @@ def notification_queue(
             "rma_ids": [rma.pk for rma in rmas],
             "kind": kind,
             "recipient": recipient or first.order.customer_email,
+            "language": translation.get_language() or "",
         },
     )
     if created:
@@ -59,12 +64,20 @@ def status_changed(*, rma: Rma, to_status: str) -> None:
         notification_queue(kind=kind, rmas=[rma], key=f"{kind}:rma:{rma.pk}")
 
 
-def confirmation_resend(*, rma: Rma) -> Notification:
-    """Queue the confirmation again (an agent's resend), as a new email of its own."""
+@transaction.atomic
+def confirmation_resend(*, rma: Rma, actor) -> Notification:
+    """Queue the confirmation again (an agent's resend) as a new email, with its event."""
     count = Notification.objects.filter(rma=rma, kind="confirmation").count()
-    return notification_queue(
+    notification = notification_queue(
         kind="confirmation", rmas=[rma], key=f"confirmation:rma:{rma.pk}:resend:{count}"
     )
+    record_event(
+        rma=rma,
+        type="notification.resent",
+        actor=actor,
+        data={"kind": "confirmation", "notification_id": notification.pk},
+    )
+    return notification
 
 
 def _authorized(rmas: list[Rma], *, key: str) -> None:

@@ -303,6 +303,7 @@ class RmaEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "RMA event"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["rma", "created_at"], name="rmaevent_rma_created_idx")]
 
@@ -388,6 +389,8 @@ class Notification(models.Model):
     rma_ids = models.JSONField(default=list)
     kind = models.CharField(max_length=40)
     recipient = models.EmailField()
+    # The language the shopper used when the email was queued (empty: the site default).
+    language = models.CharField(max_length=10, blank=True)
     # Unique per intended email, e.g. "confirmation" or "confirmation:resend:2".
     idempotency_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(

@@ -22,7 +22,6 @@ from rma.errors import RequestError, RmaError, TransitionError
 from rma.followups import confirmation_resend
 from rma.models import LabelStatus, Rma, RmaStatus
 from rma.services.actors import Actor
-from rma.services.events import record_event
 from rma.services.rma_status import rma_approve, rma_cancel, rma_reject
 
 OPERATION_ERRORS = (RmaError, TransitionError, RequestError, PermissionDenied)
@@ -71,13 +70,7 @@ def _resend_confirmation(*, rma: Rma, user, reason: str) -> None:
             f"Only an authorized return has a confirmation to resend (this one is "
             f"{rma.get_status_display().lower()})."
         )
-    notification = confirmation_resend(rma=rma)
-    record_event(
-        rma=rma,
-        type="notification.resent",
-        actor=Actor.agent(user),
-        data={"kind": "confirmation", "notification_id": notification.pk},
-    )
+    confirmation_resend(rma=rma, actor=Actor.agent(user))
 
 
 def _reissue_label(*, rma: Rma, user, reason: str) -> None:

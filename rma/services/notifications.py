@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rma.emails import build_email
 from rma.followups import LABEL_GATED_KINDS
@@ -32,7 +33,8 @@ def notification_send(*, notification_id: int) -> bool:
         rma.label_status == LabelStatus.PENDING for rma in rmas
     ):
         return False
-    message = build_email(notification, rmas)
+    with translation.override(notification.language or settings.LANGUAGE_CODE):
+        message = build_email(notification, rmas)
     notification.attempts += 1
     message.send()
     notification.status = NotificationStatus.SENT
