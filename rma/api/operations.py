@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
-from rma.models import ApiKey, ApiTransaction, Channel, RmaEvent, Store
+from rma.models import ApiKey, ApiTransaction, Channel, Store
 from rma.numbers import normalise_rma_number
 from rma.selectors import order_for_eligibility
 from rma.services.actors import Actor
@@ -133,27 +133,14 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
             channel=Channel.API,
             comment=payload.get("comments") or "",
             transaction_id=payload["transactionId"],
+            event_data={"api": {key: payload[key] for key in EVENT_FIELDS if payload.get(key)}},
         )
     except RmaError as error:
         raise ApiFault(error.code, items=error.items) from None
     except RequestError as error:
         raise invalid_request(error.message) from None
-    _record_request_fields(rmas, payload)
     fetched = selectors.rmas_for_response(order=order).filter(pk__in=[rma.pk for rma in rmas])
     return rmas_body(order=order, rmas=fetched)
-
-
-def _record_request_fields(rmas, payload: dict) -> None:
-    """Add the caller's source and representative to each `rma.created` event.
-
-    Two queries whatever the number of RMAs; the events were written moments ago in
-    this same transaction, so nothing outside has seen them without these fields.
-    """
-    fields = {key: payload[key] for key in EVENT_FIELDS if payload.get(key)}
-    events = list(RmaEvent.objects.filter(rma__in=rmas, type="rma.created"))
-    for event in events:
-        event.data = {**event.data, "api": fields}
-    RmaEvent.objects.bulk_update(events, ["data"])
 
 
 def lookup_rma(*, store: Store, order_id: str, payload: dict) -> dict:

@@ -87,6 +87,7 @@ def rma_request(
     channel: str,
     comment: str = "",
     transaction_id: str = "",
+    event_data: dict | None = None,
     now: dt.datetime | None = None,
 ) -> list[Rma]:
     """Request a return of some lines of an order; one RMA per return destination.
@@ -94,7 +95,8 @@ def rma_request(
     Every line is checked against eligibility (SPEC section 4) under a lock on the order,
     and every failure is reported at once as `RmaError` with `items`. Each RMA is
     AUTHORIZED at once unless one of its reasons requires review. Follow-up work (label,
-    emails, webhooks) is scheduled to run after commit.
+    emails, webhooks) is scheduled to run after commit. `event_data` (the channel's own
+    details, e.g. the API caller's source) joins each `rma.created` event.
     """
     now = now or timezone.now()
     if not lines:
@@ -130,6 +132,7 @@ def rma_request(
             comment=comment,
             transaction_id=transaction_id,
             group=group,
+            event_data=event_data or {},
             now=now,
         )
         for supplier_id, destination_lines in sorted(
@@ -153,6 +156,7 @@ def _create_rma(
     comment,
     transaction_id,
     group,
+    event_data,
     now,
 ) -> Rma:
     needs_review = any(policy.reason(line.reason_code).requires_review for line in lines)
@@ -174,18 +178,25 @@ def _create_rma(
         authorized_at=None if needs_review else now,
         expires_at=None if needs_review else now + dt.timedelta(days=policy.rma_expiry_days),
     )
-    for requested in lines:
-        rma_line = RmaLine.objects.create(
-            rma=rma,
-            order_line=verdicts[requested.line_number].line,
-            quantity=requested.quantity,
-            reason_code=requested.reason_code,
-            customer_comment=requested.comment,
-        )
-        for photo in requested.photos:
-            RmaPhoto.objects.create(
-                rma_line=rma_line, image=photo, content_type=getattr(photo, "content_type", "")
+    rma_lines = RmaLine.objects.bulk_create(
+        [
+            RmaLine(
+                rma=rma,
+                order_line=verdicts[requested.line_number].line,
+                quantity=requested.quantity,
+                reason_code=requested.reason_code,
+                customer_comment=requested.comment,
             )
+            for requested in lines
+        ]
+    )
+    photos = [
+        RmaPhoto(rma_line=rma_line, image=photo, content_type=getattr(photo, "content_type", ""))
+        for rma_line, requested in zip(rma_lines, lines, strict=True)
+        for photo in requested.photos
+    ]
+    for photo in photos:
+        photo.save()  # one by one: saving stores the uploaded file
     record_event(
         rma=rma,
         type="rma.created",
@@ -202,6 +213,8 @@ def _create_rma(
                 }
                 for line in lines
             ],
+            **_overrides_applied(lines, verdicts),
+            **event_data,
         },
     )
     if status == RmaStatus.AUTHORIZED:
@@ -212,6 +225,22 @@ def _create_rma(
             data={"from": None, "to": status, "automatic": True},
         )
     return rma
+
+
+def _overrides_applied(lines, verdicts) -> dict:
+    """The agents' overrides that made these lines returnable, for the audit trail."""
+    applied = [
+        {
+            "line_number": requested.line_number,
+            "code": override.code,
+            "agent": override.agent_id,
+            "justification": override.justification,
+        }
+        for requested in lines
+        for override in verdicts[requested.line_number].line.all_overrides
+        if override.code in {rule.code for rule in verdicts[requested.line_number].overridden}
+    ]
+    return {"overrides": applied} if applied else {}
 
 
 def _unused_rma_number() -> str:

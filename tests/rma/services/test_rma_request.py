@@ -6,7 +6,13 @@ from rma.errors import RequestError, RmaError
 from rma.models import Notification, RmaEvent, RmaStatus
 from rma.services.actors import Actor
 from rma.services.rma_request import RequestedLine, rma_request
-from tests.factories import OrderFactory, OrderLineFactory, StoreFactory, SupplierFactory
+from tests.factories import (
+    EligibilityOverrideFactory,
+    OrderFactory,
+    OrderLineFactory,
+    StoreFactory,
+    SupplierFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +151,34 @@ def test_photo_is_required_from_shoppers_when_the_reason_says_so(order):
     assert refused.value.field == "line-1-photo"
     [rma] = request(order, RequestedLine(1, 1, "BROKEN"), channel="API")
     assert rma.status == RmaStatus.AUTHORIZED
+
+
+def test_overrides_that_made_a_line_returnable_are_recorded_in_the_event(order):
+    line = order.lines.get(line_number=2)
+    line.final_sale = True
+    line.save()
+    override = EligibilityOverrideFactory(
+        order_line=line, code="RMA 1019", justification="Goodwill"
+    )
+    [rma] = request(order, RequestedLine(2, 1, "TOO_SMALL"))
+    created = rma.events.get(type="rma.created")
+    assert created.data["overrides"] == [
+        {
+            "line_number": 2,
+            "code": "RMA 1019",
+            "agent": override.agent_id,
+            "justification": "Goodwill",
+        }
+    ]
+
+
+def test_channel_details_join_the_created_event(order):
+    [rma] = rma_request(
+        order=order,
+        lines=[RequestedLine(1, 1, "TOO_SMALL")],
+        resolution="REFUND",
+        actor=Actor.system("test"),
+        channel="API",
+        event_data={"api": {"sourceName": "POS"}},
+    )
+    assert rma.events.get(type="rma.created").data["api"] == {"sourceName": "POS"}
