@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.utils import ErrorList
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +21,16 @@ from .wording import reason_text, refusal_text, request_error_text, resolution_t
 
 LINE_FIELD = re.compile(r"^line-(\d{1,9})-selected$")
 LINE_PREFIX = re.compile(r"^line-(\d{1,9})-")
+LINE_PARTS = ("selected", "quantity", "reason", "photo")
+NO_LINE_ERRORS = MappingProxyType(dict.fromkeys(LINE_PARTS, ""))
+# Reads a posted checkbox as Django does ("false" is unticked); it keeps no state.
+CHECKBOX = forms.CheckboxInput()
+
+
+class LineValues(NamedTuple):
+    selected: bool
+    quantity: str
+    reason: str
 
 
 class ErrorSummaryMixin:
@@ -57,9 +70,12 @@ class LookupForm(ErrorSummaryMixin, forms.Form):
 class ReturnForm(ErrorSummaryMixin, forms.Form):
     """Which lines to return, how many, why; the resolution and a comment.
 
-    Fields exist for every order line (named as the service names them in its errors,
-    e.g. `line-2-reason`); the page shows inputs only for eligible lines. Limits such as
-    the returnable quantity are left to `rma_request`, which reports every refusal.
+    The page draws the line controls itself (`rma.portal.order_lines`): a form field per
+    control of every line would cost the page about a millisecond a line. Line fields
+    (named as the service names them in its errors, e.g. `line-2-reason`) exist only in
+    a bound form, and only for the lines the request selects or sends a photo for: those
+    are the lines that can be requested or refused. Limits such as the returnable
+    quantity are left to `rma_request`, which reports every refusal.
     """
 
     resolution = forms.CharField(label=_("How would you like us to resolve your return?"))
@@ -79,7 +95,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         self.fields["resolution"].required = False
         if resolutions:
             self.fields["resolution"].initial = resolutions[0][0]
-        reasons = [("", _("Choose a reason"))] + [
+        self.reasons = [("", _("Choose a reason"))] + [
             (reason.code, reason_text(reason)) for reason in policy.reasons
         ]
         photo_reasons = [reason for reason in policy.reasons if reason.requires_photo]
@@ -90,40 +106,39 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
             "reasons": ", ".join(reason_text(reason) for reason in photo_reasons),
             "size": filesizeformat(settings.PHOTO_MAX_BYTES),
         }
-        for number, verdict in self.verdicts.items():
-            self._add_line_fields(number, verdict, reasons)
+        if self.is_bound:
+            sent = {int(match[1]) for key in self.files if (match := LINE_PREFIX.match(key))}
+            sent |= {int(match[1]) for key in self.data if (match := LINE_FIELD.match(key))}
+            for number in sorted(sent & self.verdicts.keys()):
+                self._add_line_fields(number)
 
-    def _add_line_fields(self, number, verdict, reasons):
-        title = verdict.line.title or verdict.line.item_id
-        quantities = [(count, str(count)) for count in range(1, verdict.returnable_quantity + 1)]
-        self.fields[f"line-{number}-selected"] = forms.BooleanField(
-            label=_("Return “%(title)s”") % {"title": title}, required=False
-        )
-        self.fields[f"line-{number}-quantity"] = forms.IntegerField(
-            label=_("Quantity"),
-            required=False,
-            initial=1,
-            widget=forms.Select(choices=quantities),
-        )
-        self.fields[f"line-{number}-reason"] = forms.CharField(
-            label=_("Reason"),
-            required=False,
-            widget=forms.Select(
-                choices=reasons, attrs={"data-photo-reasons": " ".join(self.photo_reasons)}
-            ),
-        )
-        self.fields[f"line-{number}-photo"] = PhotoField(
-            label=_("Photo of the item"),
-            required=False,
-            help_text=self.photo_hint,
+    def _add_line_fields(self, number: int) -> None:
+        self.fields[f"line-{number}-selected"] = forms.BooleanField(required=False)
+        self.fields[f"line-{number}-quantity"] = forms.IntegerField(required=False)
+        self.fields[f"line-{number}-reason"] = forms.CharField(required=False)
+        self.fields[f"line-{number}-photo"] = PhotoField(required=False)
+
+    def line_values(self, number: int) -> LineValues:
+        """What a line's controls show: as sent (after an error), else the defaults."""
+        if not self.is_bound:
+            return LineValues(selected=False, quantity="1", reason="")
+        name = f"line-{number}-"
+        return LineValues(
+            selected=CHECKBOX.value_from_datadict(self.data, self.files, f"{name}selected"),
+            quantity=str(self.data.get(f"{name}quantity") or ""),
+            reason=str(self.data.get(f"{name}reason") or ""),
         )
 
-    def line_fields(self, number: int) -> dict:
-        """The bound fields of one line, by their short name (selected, quantity, …)."""
-        return {
-            name: self[f"line-{number}-{name}"]
-            for name in ("selected", "quantity", "reason", "photo")
-        }
+    def line_errors(self, number: int) -> dict[str, ErrorList | str]:
+        """A line's errors by control (selected, quantity, reason, photo); "" for none.
+
+        Every control has its key: a missing key costs the template an exception each time
+        it asks.
+        """
+        if not self.errors:
+            return NO_LINE_ERRORS
+        name = f"line-{number}-"
+        return {part: self.errors.get(name + part, "") for part in LINE_PARTS}
 
     def requested_lines(self) -> list[RequestedLine]:
         """The lines to request, from a valid form.
@@ -159,6 +174,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
     def add_refusal(self, refusal: RmaError | RequestError, *, order) -> None:
         """Show a service's refusal on the fields it concerns (or on the form)."""
         if isinstance(refusal, RequestError):
+            self._with_line_fields(refusal.field)
             self._add_error_to(
                 refusal.field,
                 request_error_text(refusal.field, refusal.message, known_fields=self.fields),
@@ -170,7 +186,15 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
             part = "quantity" if item.code == "RMA 1007" else "selected"
             self._add_error_to(f"line-{item.line_number}-{part}", f"{text} ({item.code})")
 
+    def _with_line_fields(self, field: str) -> None:
+        # A refusal concerns a requested line, which has its fields; should it name another
+        # line of the order, that line gets its fields too, so the error has its place.
+        verdict = self._verdict_of(field)
+        if verdict and f"line-{verdict.line_number}-selected" not in self.fields:
+            self._add_line_fields(verdict.line_number)
+
     def _add_error_to(self, field: str, message: str) -> None:
+        self._with_line_fields(field)
         # Only eligible lines show their inputs; an ineligible line shows its errors whole.
         if (verdict := self._verdict_of(field)) and not verdict.eligible:
             field = f"line-{verdict.line_number}-selected"

@@ -23,6 +23,8 @@ except ImportError:
 else:
     register_heif_opener()
     ACCEPTED_FORMATS["HEIF"] = ("heic", "image/heic")
+# The file input's `accept` attribute: the content types above.
+ACCEPT = ",".join(content_type for _, content_type in ACCEPTED_FORMATS.values())
 
 NOT_A_PHOTO = _("This file is not a photo we can read. Please choose a JPEG, PNG or WEBP image.")
 
@@ -33,8 +35,7 @@ class PhotoField(forms.ImageField):
     default_error_messages = {"invalid_image": NOT_A_PHOTO}
 
     def __init__(self, **kwargs):
-        accept = ",".join(content_type for _, content_type in ACCEPTED_FORMATS.values())
-        kwargs.setdefault("widget", forms.FileInput(attrs={"accept": accept}))
+        kwargs.setdefault("widget", forms.FileInput(attrs={"accept": ACCEPT}))
         super().__init__(**kwargs)
 
     def to_python(self, data):

@@ -19,11 +19,12 @@ from rma.selectors import rmas_with_lines
 from rma.services.actors import Actor
 from rma.services.rma_request import rma_request
 
-from ..branding import brand_context, secure_url, with_store_policy
+from ..branding import brand_context, with_store_policy
 from ..forms import ReturnForm
 from ..grants import granted_order_ids, granted_order_or_404
+from ..order_lines import line_controls, order_lines
 from ..presenters import rma_summary
-from ..wording import ineligibility_text, long_date
+from ..wording import long_date
 
 
 @never_cache
@@ -59,27 +60,12 @@ def order_detail(request, store_code: str, order_id: str):
 
 
 def _order_page(request, order, verdicts, form):
-    lines = [
-        {
-            "verdict": verdict,
-            "line": verdict.line,
-            "image_url": secure_url(verdict.line.image_url),
-            "fields": form.line_fields(verdict.line_number),
-            "reasons": [
-                {
-                    "code": rule.code,
-                    "text": ineligibility_text(rule.code, verdict=verdict, order=order),
-                }
-                for rule in verdict.failures
-            ],
-        }
-        for verdict in verdicts
-    ]
     context = {
         "store": order.store,
         "order": order,
         "placed_on": long_date(timezone.localtime(order.placed_at, ZoneInfo(order.store.timezone))),
-        "lines": lines,
+        "lines": order_lines(verdicts, form, order=order),
+        "controls": line_controls(form),
         "has_eligible_lines": any(verdict.eligible for verdict in verdicts),
         "form": form,
         "error_summary": form.error_summary() if form.is_bound else [],
