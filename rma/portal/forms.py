@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms.utils import ErrorList
 from django.template.defaultfilters import filesizeformat
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from rma.errors import LineFailure, RequestError, RmaError
@@ -22,7 +24,9 @@ from .wording import reason_text, refusal_text, request_error_text, resolution_t
 LINE_FIELD = re.compile(r"^line-(\d{1,9})-selected$")
 LINE_PREFIX = re.compile(r"^line-(\d{1,9})-")
 LINE_PARTS = ("selected", "quantity", "reason", "photo")
-NO_LINE_ERRORS = MappingProxyType(dict.fromkeys(LINE_PARTS, ""))
+# An empty SafeString: the template neither escapes it nor renders an empty error list.
+NO_ERRORS = SafeString()
+NO_LINE_ERRORS = MappingProxyType(dict.fromkeys(LINE_PARTS, NO_ERRORS))
 # Reads a posted checkbox as Django does ("false" is unticked); it keeps no state.
 CHECKBOX = forms.CheckboxInput()
 
@@ -129,7 +133,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
             reason=str(self.data.get(f"{name}reason") or ""),
         )
 
-    def line_errors(self, number: int) -> dict[str, ErrorList | str]:
+    def line_errors(self, number: int) -> Mapping[str, ErrorList | SafeString]:
         """A line's errors by control (selected, quantity, reason, photo); "" for none.
 
         Every control has its key: a missing key costs the template an exception each time
@@ -138,7 +142,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         if not self.errors:
             return NO_LINE_ERRORS
         name = f"line-{number}-"
-        return {part: self.errors.get(name + part, "") for part in LINE_PARTS}
+        return {part: self.errors.get(name + part, NO_ERRORS) for part in LINE_PARTS}
 
     def requested_lines(self) -> list[RequestedLine]:
         """The lines to request, from a valid form.

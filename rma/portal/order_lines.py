@@ -8,7 +8,7 @@ value that is selected, and the texts every line shares are translated once.
 
 from __future__ import annotations
 
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,8 +40,8 @@ class Options:
 
 
 def line_controls(form: ReturnForm) -> dict:
-    """The labels and attributes every eligible line's controls share."""
-    return {
+    """The labels and attributes every eligible line's controls share, escaped once."""
+    texts = {
         "quantity": _("Quantity"),
         "reason": _("Reason"),
         "photo": _("Photo of the item"),
@@ -49,6 +49,7 @@ def line_controls(form: ReturnForm) -> dict:
         "photo_reasons": " ".join(form.photo_reasons),
         "photo_accept": ACCEPT,
     }
+    return {name: escape(text) for name, text in texts.items()}
 
 
 def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
@@ -66,7 +67,8 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
         title = line.title or line.item_id
         entry = {
             "eligible": verdict.eligible,
-            "number": str(verdict.line_number),
+            # Safe as it is (digits): in ids on every control, it is never escaped again.
+            "number": format_html("{}", verdict.line_number),
             "image_url": secure_url(line.image_url),
             "title": title,
             "item_id": item_text % {"item_id": line.item_id},
