@@ -21,7 +21,7 @@ from .pipeline import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-NOTHING_PENDING = {"labels": 0, "notifications": 0, "webhooks": 0}
+NOTHING_PENDING = {"labels": 0, "notifications": 0, "webhooks": 0, "abandoned": 0}
 
 
 def test_a_request_committed_while_the_broker_is_down_is_delivered_once_by_the_sweeper(
@@ -53,7 +53,7 @@ def test_a_request_committed_while_the_broker_is_down_is_delivered_once_by_the_s
 
     # The broker is back: a worker alone has nothing to do until the sweeper runs.
     start_embedded_worker()
-    assert sweep() == {"labels": 1, "notifications": 1, "webhooks": 0}
+    assert sweep() == {"labels": 1, "notifications": 1, "webhooks": 0, "abandoned": 0}
     wait_for(lambda: confirmation_sent(rma), what="the confirmation email")
     wait_until_idle(broker)
 

@@ -15,7 +15,8 @@ def run_manage(*args, **env):
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests' fixture, never in deployment
+        if key not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     environment |= {"DJANGO_SETTINGS_MODULE": "returns_portal.settings.production", **env}
     return subprocess.run(  # noqa: S603
