@@ -21,6 +21,7 @@ from labels.services import label_claim_lapses_in, label_fail, label_issue
 
 from .errors import TransitionError
 from .models import (
+    ApiTransaction,
     DeliveryStatus,
     LabelStatus,
     Notification,
@@ -109,6 +110,14 @@ def expire_overdue() -> int:
             continue  # received (or cancelled) since the query: nothing to expire
         count += 1
     return count
+
+
+@shared_task(name="rma.purge_api_transactions", acks_late=True)
+def purge_api_transactions() -> int:
+    """Forget generateRMA transaction ids after their replay window (at least 7 days)."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.API_TRANSACTION_RETENTION_DAYS)
+    deleted, _ = ApiTransaction.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 @shared_task(name="rma.sweep", acks_late=True)

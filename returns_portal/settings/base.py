@@ -169,7 +169,10 @@ SWEEPER_GRACE_SECONDS = env.int("SWEEPER_GRACE_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "sweep-outboxes": {"task": "rma.sweep", "schedule": 60.0},
     "expire-rmas": {"task": "rma.expire_overdue", "schedule": 15 * 60.0},
+    "purge-api-transactions": {"task": "rma.purge_api_transactions", "schedule": 24 * 3600.0},
 }
+# generateRMA replays a transactionId's first response for this long (SPEC: at least 7 days).
+API_TRANSACTION_RETENTION_DAYS = max(7, env.int("API_TRANSACTION_RETENTION_DAYS", default=30))
 
 # Return labels: builtin (WeasyPrint PDF), http (external service) or none.
 LABEL_SERVICE = env("LABEL_SERVICE", default="builtin")

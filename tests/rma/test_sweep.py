@@ -6,9 +6,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from rma.models import Notification, NotificationStatus
-from rma.tasks import sweep
-from tests.factories import RmaFactory
+from rma.models import ApiTransaction, Notification, NotificationStatus
+from rma.tasks import purge_api_transactions, sweep
+from tests.factories import RmaFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +38,13 @@ def test_an_email_pending_for_a_day_is_given_up_visibly(monkeypatch):
     assert counts["abandoned"] == 1
     assert ("rma.send_notification", {"notification_id": stale.pk}) in sent
     assert ("rma.send_notification", {"notification_id": ancient.pk}) not in sent
+
+
+def test_transaction_ids_are_forgotten_after_the_retention_period():
+    store = StoreFactory()
+    with time_machine.travel(timezone.now() - dt.timedelta(days=31)):
+        ApiTransaction.objects.create(store=store, transaction_id="old", request_hash="x")
+    with time_machine.travel(timezone.now() - dt.timedelta(days=8)):
+        ApiTransaction.objects.create(store=store, transaction_id="week-old", request_hash="x")
+    assert purge_api_transactions() == 1
+    assert list(ApiTransaction.objects.values_list("transaction_id", flat=True)) == ["week-old"]
