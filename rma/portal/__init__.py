@@ -7,9 +7,11 @@ Decisions where the specification is silent:
   status page needs no session: its signed link is the grant, for that RMA only.
 - Only failed lookups count against the rate limits (per typed order number and per
   client address); a limited client gets the 429 page even for a correct pair.
-- The order form carries every order line's fields but shows inputs only for eligible
-  lines; whatever is posted goes to `rma_request`, so the quantity, eligibility,
-  reason, resolution and photo rules live in the service alone.
+- The order page draws the line controls as plain markup (the `<option>`s built once
+  per request); the form gets fields only for the lines a request selects or sends a
+  photo for, and inputs show only on eligible lines. Whatever is selected goes to
+  `rma_request`, so the quantity, eligibility, reason, resolution and photo rules live
+  in the service alone.
 - Photos are re-named at random and stored through the default storage, which has no
   public route (`MEDIA_URL` is never served); agents see them in the admin.
 - A store's brand colour styles the page header through one nonce'd `<style>`, with a

@@ -303,3 +303,97 @@ def test_lines_for_two_destinations_confirm_two_rmas_on_one_page(granted_client,
     assert "your request became 2 returns" in page
     assert "Supplier Returns" in page  # the supplier's return address
     assert "TMS Returns" in page
+
+
+def controls_and_labels(html):
+    """The ids of the line controls (input, select) and the ids their labels name."""
+    controls = re.findall(r'<(?:input|select)[^>]* name="line-[^"]*"[^>]* id="([^"]+)"', html)
+    labels = re.findall(r'<label for="(id_line-[^"]+)"', html)
+    return controls, labels
+
+
+@pytest.mark.parametrize(
+    ("changes", "field_id", "message"),
+    [
+        ({"line-3-quantity": "two"}, "id_line-3-quantity", "Enter a whole number."),
+        (
+            {"line-1-reason": "DEFECTIVE"},
+            "id_line-1-photo",
+            "Add a photo of the item: the reason you chose needs one.",
+        ),
+    ],
+)
+def test_page_after_an_error_keeps_hooks_labels_and_choices(
+    granted_client, order, changes, field_id, message
+):
+    OrderLineFactory(order=order, line_number=3, title="<i>Mug</i> & co", quantity=3)
+    OrderLineFactory(order=order, line_number=4, title="Scarf", quantity=1)
+    posted = {
+        "line-1-selected": "on",
+        "line-1-quantity": "2",
+        "line-1-reason": "TOO_SMALL",
+        "line-3-selected": "on",
+        "line-3-quantity": "3",
+        "line-3-reason": "DAMAGED",
+        "line-4-quantity": "1",
+        "line-4-reason": "TOO_SMALL",  # not selected: kept as chosen, not checked
+        "resolution": "STORE_CREDIT",
+        "comment": "Both <b>broke</b>",
+        **changes,
+    }
+    response = granted_client.post(order_path(order), posted)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert not Rma.objects.exists()
+
+    # The error: in the summary (naming the item), on its field, tied to the control.
+    assert f'<a href="#{field_id}">' in html
+    assert f'<ul class="errorlist" id="{field_id}_error"><li>{message}</li></ul>' in html
+    assert re.search(rf'aria-describedby="[^"]*{field_id}_error" id="{field_id}"', html)
+    assert html.count('aria-invalid="true"') == 1
+    assert "<i>Mug</i>" not in html
+    assert "&lt;i&gt;Mug&lt;/i&gt; &amp; co" in html
+
+    # Every line keeps its hook; every control its label.
+    assert re.findall(r'data-testid="(\w+)-line" data-line-number="(\d+)"', html) == [
+        ("eligible", "1"),
+        ("ineligible", "2"),
+        ("eligible", "3"),
+        ("eligible", "4"),
+    ]
+    assert "RMA 1019" in line_html(html, "ineligible-line", 2)
+    controls, labels = controls_and_labels(html)
+    assert len(controls) == 3 * 4
+    assert sorted(controls) == sorted(labels)
+    assert (
+        '<label for="id_line-3-selected">Return “&lt;i&gt;Mug&lt;/i&gt; &amp; co”</label>' in html
+    )
+
+    # What the shopper chose is still chosen.
+    first, third, fourth = (line_html(html, "eligible-line", n) for n in (1, 3, 4))
+    assert 'id="id_line-1-selected" checked>' in first
+    assert '<option value="2" selected>2</option>' in first
+    chosen_reason = posted["line-1-reason"]
+    assert re.search(rf'<option value="{chosen_reason}" selected>', first)
+    assert 'id="id_line-3-selected" checked>' in third
+    assert ('<option value="3" selected>3</option>' in third) == (posted["line-3-quantity"] == "3")
+    assert '<option value="DAMAGED" selected>Arrived damaged</option>' in third
+    assert 'id="id_line-4-selected">' in fourth
+    assert '<option value="TOO_SMALL" selected>Too small</option>' in fourth
+    assert len(re.findall(r"<option [^>]*selected", html)) == 5 + (posted["line-3-quantity"] == "3")
+    assert 'value="STORE_CREDIT" id="id_resolution_1" checked>' in html
+    assert ">\nBoth &lt;b&gt;broke&lt;/b&gt;</textarea>" in html
+
+
+def test_a_store_reason_is_escaped_in_every_line(granted_client, order):
+    odd = {"code": "ODD<1>", "description": '<b>Odd</b> & "strange"', "requires_photo": True}
+    order.store.policy = {**order.store.policy, "reasons": [*order.store.policy["reasons"], odd]}
+    order.store.save()
+    OrderLineFactory(order=order, line_number=3, title="Mug")
+    html = granted_client.get(order_path(order)).content.decode()
+    option = (
+        '<option value="ODD&lt;1&gt;">&lt;b&gt;Odd&lt;/b&gt; &amp; &quot;strange&quot;</option>'
+    )
+    assert html.count(option) == 2
+    assert 'data-photo-reasons="DEFECTIVE DAMAGED ODD&lt;1&gt;"' in html
+    assert "<b>Odd</b>" not in html
