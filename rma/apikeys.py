@@ -13,7 +13,7 @@ import hmac
 import secrets
 import string
 
-from django.db.models import Q
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from .models import ApiKey, Store
@@ -39,19 +39,42 @@ def api_key_create(*, store: Store, name: str) -> tuple[ApiKey, str]:
     return api_key, raw_key
 
 
-def api_key_authenticate(*, store: Store, raw_key: str | None) -> ApiKey | None:
-    """The store's unrevoked key matching `raw_key`.
+def api_key_authenticate(
+    *, store_code: str, raw_key: str | None
+) -> tuple[Store | None, ApiKey | None]:
+    """The store with this code and, when `raw_key` is one of its unrevoked keys, that key.
 
-    None for a missing, wrong or revoked key and for another store's key, alike.
+    One query whatever the caller sends: the store left-joined with its unrevoked key of
+    the raw key's prefix. The store is None for an unknown code, whatever the key (SPEC
+    section 8: RMA 1002 first); the key is None for a missing, wrong or revoked key and
+    for another store's key, alike, after the same constant-time comparison.
     """
-    if not isinstance(raw_key, str) or not raw_key.startswith(KEY_MARK):
-        return None
-    api_key = ApiKey.objects.filter(
-        store=store, prefix=raw_key[:PREFIX_LENGTH], revoked_at__isnull=True
-    ).first()
+    well_formed = isinstance(raw_key, str) and raw_key.startswith(KEY_MARK)
+    # A prefix no key has (every stored one is PREFIX_LENGTH long) when there is no key.
+    prefix = raw_key[:PREFIX_LENGTH] if well_formed else ""
+    store = (
+        Store.objects.filter(code=store_code)
+        .annotate(
+            matching_key=FilteredRelation(
+                "api_keys",
+                condition=Q(api_keys__prefix=prefix, api_keys__revoked_at__isnull=True),
+            )
+        )
+        .select_related("matching_key")
+        .first()
+    )
+    if store is None:
+        return None, None
+    # select_related sets the attribute only when the join found a key.
+    api_key = getattr(store, "matching_key", None)
     expected = api_key.key_hash if api_key else _NO_KEY_HASH
-    if not hmac.compare_digest(expected, _hash(raw_key)) or api_key is None:
-        return None
+    if not hmac.compare_digest(expected, _hash(raw_key if well_formed else "")) or not api_key:
+        return store, None
+    _record_use(api_key)
+    return store, api_key
+
+
+def _record_use(api_key: ApiKey) -> None:
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         # Conditional, so concurrent requests write at most once between them.
@@ -60,7 +83,6 @@ def api_key_authenticate(*, store: Store, raw_key: str | None) -> ApiKey | None:
             pk=api_key.pk,
         ).update(last_used_at=now)
         api_key.last_used_at = now
-    return api_key
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

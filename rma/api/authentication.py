@@ -1,7 +1,8 @@
 """The `apikey` header as a DRF authentication class (and its OpenAPI security scheme).
 
-The view resolves the store before authentication runs (an unknown store is RMA 1002
-for every caller); a missing, wrong, revoked or foreign key then fails identically.
+The view resolves the store and the key together before authentication runs
+(`rma.apikeys.api_key_authenticate`, one query): an unknown store is RMA 1002 for every
+caller; a missing, wrong, revoked or foreign key then fails here, identically.
 """
 
 from __future__ import annotations
@@ -10,15 +11,12 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from rma.apikeys import api_key_authenticate
-
 HEADER = "apikey"
 
 
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request):
-        view = request.parser_context["view"]
-        api_key = api_key_authenticate(store=view.store, raw_key=request.headers.get(HEADER))
+        api_key = request.parser_context["view"].api_key
         if api_key is None:
             raise AuthenticationFailed()
         return (None, api_key)

@@ -15,7 +15,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from rma.apikeys import api_key_authenticate
 from rma.importing import ImportValidationError, import_order, order_document
-from rma.models import Store
 
 
 def _errors(status: int, *messages: str) -> JsonResponse:
@@ -29,10 +28,12 @@ def order_put(request, store_code: str, order_id: str):
         response = _errors(405, f"{request.method} is not allowed here; use PUT")
         response["Allow"] = "PUT"
         return response
-    store = Store.objects.filter(code=store_code).first()
+    store, api_key = api_key_authenticate(
+        store_code=store_code, raw_key=request.headers.get("apikey")
+    )
     if store is None:
         return _errors(404, f'store "{store_code}" not found')
-    if api_key_authenticate(store=store, raw_key=request.headers.get("apikey")) is None:
+    if api_key is None:
         return _errors(401, "missing or invalid API key (send it in the apikey header)")
     try:
         length = int(request.headers.get("Content-Length") or 0)

@@ -8,10 +8,6 @@ from rma.models import ApiTransaction, Order, Rma, Store
 from rma.selectors import rmas_with_lines
 
 
-def store_by_code(code: str) -> Store | None:
-    return Store.objects.filter(code=code).first()
-
-
 def order_of_store(*, store: Store, order_id: str) -> Order | None:
     """The store's order by its exact number (one query; the store is attached, not fetched)."""
     order = Order.objects.filter(store=store, order_id=order_id).first()

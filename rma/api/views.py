@@ -29,8 +29,10 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from . import json_codec, operations, selectors, xml_codec
-from .authentication import ApiKeyAuthentication
+from rma.apikeys import api_key_authenticate
+
+from . import json_codec, operations, xml_codec
+from .authentication import HEADER, ApiKeyAuthentication
 from .faults import UNAUTHORIZED, ApiFault, fault_body, invalid_request
 from .serializers import (
     EligibilityRequestSerializer,
@@ -102,12 +104,15 @@ class RmaServiceView(APIView):
 
     def dispatch(self, request, *args, **kwargs):
         self.request_id = str(uuid.uuid4())
-        self.store = None
+        self.store = self.api_key = None
         return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
-        # The store first: authentication needs it, and an unknown one is 1002 for anyone.
-        self.store = selectors.store_by_code(kwargs["store"])
+        # The store and the key in one query; an unknown store is 1002 for anyone, then
+        # authentication (a missing or invalid key is 401) reads `self.api_key`.
+        self.store, self.api_key = api_key_authenticate(
+            store_code=kwargs["store"], raw_key=request.headers.get(HEADER)
+        )
         if self.store is None:
             raise ApiFault("RMA 1002")
         super().initial(request, *args, **kwargs)

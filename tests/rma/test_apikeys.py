@@ -15,6 +15,13 @@ from tests.factories import StoreFactory
 pytestmark = pytest.mark.django_db
 
 
+def authenticated_key(store, raw_key):
+    """The key `raw_key` authenticates for `store` (None if none), checking the store found."""
+    found, api_key = api_key_authenticate(store_code=store.code, raw_key=raw_key)
+    assert found == store
+    return api_key
+
+
 def test_created_key_is_stored_only_as_prefix_and_hash():
     store = StoreFactory()
 
@@ -39,7 +46,7 @@ def test_the_right_key_authenticates():
     store = StoreFactory()
     api_key, raw_key = api_key_create(store=store, name="ERP")
 
-    assert api_key_authenticate(store=store, raw_key=raw_key) == api_key
+    assert authenticated_key(store, raw_key) == api_key
 
 
 @pytest.mark.parametrize(
@@ -58,14 +65,14 @@ def test_missing_or_wrong_keys_do_not_authenticate(mangle):
     store = StoreFactory()
     _, raw_key = api_key_create(store=store, name="ERP")
 
-    assert api_key_authenticate(store=store, raw_key=mangle(raw_key)) is None
+    assert authenticated_key(store, mangle(raw_key)) is None
 
 
 def test_another_stores_key_does_not_authenticate():
     store, other = StoreFactory(), StoreFactory()
     _, raw_key = api_key_create(store=other, name="ERP")
 
-    assert api_key_authenticate(store=store, raw_key=raw_key) is None
+    assert authenticated_key(store, raw_key) is None
 
 
 def test_a_revoked_key_does_not_authenticate():
@@ -74,7 +81,7 @@ def test_a_revoked_key_does_not_authenticate():
 
     api_key_revoke(api_key=api_key)
 
-    assert api_key_authenticate(store=store, raw_key=raw_key) is None
+    assert authenticated_key(store, raw_key) is None
     first = ApiKey.objects.get().revoked_at
     assert first is not None
     api_key_revoke(api_key=ApiKey.objects.get())
@@ -87,19 +94,54 @@ def test_last_used_at_is_written_at_most_once_a_minute(django_assert_num_queries
     start = dt.datetime(2026, 11, 5, 12, 0, tzinfo=dt.UTC)
 
     with time_machine.travel(start, tick=False):
-        api_key_authenticate(store=store, raw_key=raw_key)
+        authenticated_key(store, raw_key)
     assert ApiKey.objects.get().last_used_at == start
 
     with (
         time_machine.travel(start + dt.timedelta(seconds=59), tick=False),
-        django_assert_num_queries(1),  # the lookup only, no write
+        django_assert_num_queries(1),  # the store and key in one query, no write
     ):
-        api_key_authenticate(store=store, raw_key=raw_key)
+        authenticated_key(store, raw_key)
     assert ApiKey.objects.get().last_used_at == start
 
     with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
-        api_key_authenticate(store=store, raw_key=raw_key)
+        authenticated_key(store, raw_key)
     assert ApiKey.objects.get().last_used_at == start + dt.timedelta(seconds=61)
+
+
+@pytest.mark.parametrize("key", ["valid", "wrong secret", "revoked", "other store", None])
+def test_store_and_key_are_read_in_one_query(key, django_assert_num_queries):
+    store, other = StoreFactory(), StoreFactory()
+    api_key, raw_key = api_key_create(store=store, name="ERP")
+    revoked, revoked_raw = api_key_create(store=store, name="old")
+    api_key_revoke(api_key=revoked)
+    raw = {
+        "valid": raw_key,
+        "wrong secret": raw_key[:-1] + ("A" if raw_key[-1] != "A" else "B"),
+        "revoked": revoked_raw,
+        "other store": api_key_create(store=other, name="ERP")[1],
+        None: None,
+    }[key]
+    authenticated_key(store, raw)  # the first use writes last_used_at
+
+    with django_assert_num_queries(1):
+        found, authenticated = api_key_authenticate(store_code=store.code, raw_key=raw)
+
+    assert found == store
+    assert authenticated == (api_key if key == "valid" else None)
+    if authenticated is not None:
+        assert authenticated.store is found  # attached, not fetched again
+
+
+@pytest.mark.parametrize("key", ["valid", "garbage", None])
+def test_an_unknown_store_is_none_whatever_the_key(key, django_assert_num_queries):
+    store = StoreFactory()
+    _, raw_key = api_key_create(store=store, name="ERP")
+    raw = {"valid": raw_key, "garbage": "rp_nonsense", None: None}[key]
+
+    with django_assert_num_queries(1):
+        assert api_key_authenticate(store_code="NOPE", raw_key=raw) == (None, None)
+    assert ApiKey.objects.get().last_used_at is None
 
 
 def test_create_api_key_command_prints_a_working_key_once():
@@ -109,7 +151,7 @@ def test_create_api_key_command_prints_a_working_key_once():
     call_command("create_api_key", "TMSUS", "--name", "ERP", stdout=out, stderr=err)
 
     raw_key = out.getvalue().strip()
-    api_key = api_key_authenticate(store=store, raw_key=raw_key)
+    api_key = authenticated_key(store, raw_key)
     assert api_key is not None
     assert api_key.name == "ERP"
     assert "shown only this once" in err.getvalue()
