@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Sum, When
-from django.db.models.functions import Coalesce, Upper
+import datetime as dt
+from functools import cache
+
+from django.db.models import (
+    Aggregate,
+    Case,
+    DateTimeField,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce, JSONObject, Upper
+from django.utils.dateparse import parse_datetime
 
 from .models import EligibilityOverride, Order, OrderLine, Rma, RmaLine, RmaStatus
 from .numbers import normalise_rma_number
@@ -13,6 +30,11 @@ HOLDING_STATUSES = (RmaStatus.REQUESTED, RmaStatus.AUTHORIZED, RmaStatus.RECEIVE
 RELEASED_STATUSES = (RmaStatus.REJECTED, RmaStatus.CANCELLED, RmaStatus.EXPIRED)
 
 
+# Expressions below are built once: a query copies an expression when it resolves it, and
+# building one again on every request cost about as much as the round trip it saves.
+
+
+@cache
 def held_quantity_expression(prefix: str = "rma_lines__"):
     """Sum of the quantity this line's RMAs hold (SPEC section 4, rule 1007)."""
     return Coalesce(
@@ -34,23 +56,76 @@ def held_quantity_expression(prefix: str = "rma_lines__"):
     )
 
 
+class JSONArrayAgg(Aggregate):
+    """The group's values as one JSON array: SQL's JSON_ARRAYAGG, by its name on each backend."""
+
+    function = "JSON_ARRAYAGG"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+OVERRIDE_FIELDS = EligibilityOverride._meta.concrete_fields
+
+
+class OverridesField(JSONField):
+    """A JSON array of override rows, read back as `EligibilityOverride`s, newest first."""
+
+    def from_db_value(self, value, expression, connection):
+        rows = super().from_db_value(value, expression, connection) or []
+        overrides = [
+            EligibilityOverride.from_db(
+                connection.alias,
+                [field.attname for field in OVERRIDE_FIELDS],
+                [_from_json(field, row[field.attname]) for field in OVERRIDE_FIELDS],
+            )
+            for row in rows
+        ]
+        return sorted(
+            overrides, key=lambda override: (override.created_at, override.pk), reverse=True
+        )
+
+
+def _from_json(field, value):
+    if value is None or not isinstance(field, DateTimeField):
+        return value
+    # PostgreSQL writes the offset (+00:00); SQLite the stored UTC time without one.
+    moment = parse_datetime(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@cache
+def overrides_of_line() -> Subquery:
+    """Every override of the outer query's order line, in one column of the line's row.
+
+    A correlated subquery rather than a join: joined, the overrides would multiply the
+    RMA lines summed into `held_quantity`.
+    """
+    rows = (
+        EligibilityOverride.objects.filter(order_line=OuterRef("pk"))
+        .order_by()
+        .values("order_line")
+        .annotate(rows=JSONArrayAgg(JSONObject(**{f.attname: f.attname for f in OVERRIDE_FIELDS})))
+        .values("rows")
+    )
+    return Subquery(rows, output_field=OverridesField())
+
+
 def order_lines_for_eligibility() -> QuerySet[OrderLine]:
+    """Lines with their supplier, held quantity and overrides (`all_overrides`): one query."""
     return (
         OrderLine.objects.select_related("supplier")
-        .annotate(held_quantity=held_quantity_expression())
+        .annotate(held_quantity=held_quantity_expression(), all_overrides=overrides_of_line())
         .order_by("line_number")
-        .prefetch_related(
-            Prefetch(
-                "overrides",
-                queryset=EligibilityOverride.objects.order_by("-created_at"),
-                to_attr="all_overrides",
-            )
-        )
     )
 
 
 def orders_for_eligibility() -> QuerySet[Order]:
-    """Orders with the store, lines, held quantities and overrides: three queries in all."""
+    """Orders with the store, lines, held quantities and overrides: two queries in all."""
     return Order.objects.select_related("store").prefetch_related(
         Prefetch("lines", queryset=order_lines_for_eligibility())
     )
