@@ -95,3 +95,11 @@ def image_bytes(image_format="PNG", size=(8, 8)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, "red").save(buffer, format=image_format)
     return buffer.getvalue()
+
+
+def status_markup(label: str, code: str) -> str:
+    """The rma-status element: plain words with the status code in small print."""
+    return (
+        f'data-testid="rma-status" data-status="{code}">{label} '
+        f'<small class="code">{code}</small></strong>'
+    )
