@@ -27,34 +27,46 @@ LABEL_GATED_KINDS = frozenset({"confirmation", "supplier_notice"})
 
 
 def notification_queue(
-    *, kind: str, rmas: list[Rma], key: str, recipient: str = ""
+    *, kind: str, rmas: list[Rma], key: str, recipient: str = "", new: bool = False
 ) -> Notification:
-    """Record one email (idempotent by `key`) and send it after commit."""
+    """Record one email (idempotent by `key`) and send it after commit.
+
+    `new`: the key cannot exist yet (it names something created in this transaction), so
+    the row is inserted without looking for it first; were it there, the insert fails.
+    """
     first = rmas[0]
-    notification, created = Notification.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "rma": first,
-            "rma_ids": [rma.pk for rma in rmas],
-            "kind": kind,
-            "recipient": recipient or first.order.customer_email,
-            "language": translation.get_language() or "",
-        },
-    )
+    fields = {
+        "rma": first,
+        "rma_ids": [rma.pk for rma in rmas],
+        "kind": kind,
+        "recipient": recipient or first.order.customer_email,
+        "language": translation.get_language() or "",
+    }
+    if new:
+        notification, created = Notification.objects.create(idempotency_key=key, **fields), True
+    else:
+        notification, created = Notification.objects.get_or_create(
+            idempotency_key=key, defaults=fields
+        )
     if created:
         enqueue_on_commit("rma.send_notification", notification_id=notification.pk)
     return notification
 
 
 def request_created(*, rmas: list[Rma]) -> None:
-    """After a request: one email for the whole request, labels for what is authorized."""
+    """After a request: one email for the whole request, labels for what is authorized.
+
+    The request's group and RMAs are new, so are the keys of its emails.
+    """
     group = rmas[0].request_group
     pending = [rma for rma in rmas if rma.status == RmaStatus.REQUESTED]
     authorized = [rma for rma in rmas if rma.status == RmaStatus.AUTHORIZED]
     if pending:
-        notification_queue(kind="request_received", rmas=pending, key=f"request_received:{group}")
+        notification_queue(
+            kind="request_received", rmas=pending, key=f"request_received:{group}", new=True
+        )
     if authorized:
-        _authorized(authorized, key=f"confirmation:{group}")
+        _authorized(authorized, key=f"confirmation:{group}", new=True)
 
 
 def status_changed(*, rma: Rma, to_status: str) -> None:
@@ -80,8 +92,8 @@ def confirmation_resend(*, rma: Rma, actor) -> Notification:
     return notification
 
 
-def _authorized(rmas: list[Rma], *, key: str) -> None:
-    notification_queue(kind="confirmation", rmas=rmas, key=key)
+def _authorized(rmas: list[Rma], *, key: str, new: bool = False) -> None:
+    notification_queue(kind="confirmation", rmas=rmas, key=key, new=new)
     for rma in rmas:
         if rma.supplier_id and rma.supplier.email:
             notification_queue(
@@ -89,6 +101,7 @@ def _authorized(rmas: list[Rma], *, key: str) -> None:
                 rmas=[rma],
                 key=f"supplier_notice:rma:{rma.pk}",
                 recipient=rma.supplier.email,
+                new=new,
             )
         if rma.label_status == LabelStatus.PENDING:
             enqueue_on_commit("rma.issue_label", rma_id=rma.pk)

@@ -47,14 +47,25 @@ def webhook_payload(*, rma: Rma, event: RmaEvent) -> dict:
     }
 
 
-def webhook_queue(*, rma: Rma, event: RmaEvent) -> list[WebhookDelivery]:
-    """Write one delivery per subscribed endpoint; delivery starts after commit."""
+def webhook_endpoints(*, store_id: int) -> list[WebhookEndpoint]:
+    """The store's active endpoints, for a caller that records several events at once."""
+    return list(WebhookEndpoint.objects.filter(store_id=store_id, active=True))
+
+
+def webhook_queue(
+    *, rma: Rma, event: RmaEvent, endpoints: list[WebhookEndpoint] | None = None
+) -> list[WebhookDelivery]:
+    """Write one delivery per subscribed endpoint; delivery starts after commit.
+
+    `endpoints`: the store's active endpoints (`webhook_endpoints`) when the caller has
+    them already; otherwise they are read here.
+    """
     if event.type not in WEBHOOK_EVENTS:
         return []
+    if endpoints is None:
+        endpoints = webhook_endpoints(store_id=rma.store_id)
     endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(store_id=rma.store_id, active=True)
-        if not endpoint.events or event.type in endpoint.events
+        endpoint for endpoint in endpoints if not endpoint.events or event.type in endpoint.events
     ]
     if not endpoints:
         return []

@@ -134,13 +134,15 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
             comment=payload.get("comments") or "",
             transaction_id=payload["transactionId"],
             event_data={"api": {key: payload[key] for key in EVENT_FIELDS if payload.get(key)}},
+            # Any error rolls back generate_rma's transaction: no savepoint of its own.
+            savepoint=False,
         )
     except RmaError as error:
         raise ApiFault(error.code, items=error.items) from None
     except RequestError as error:
         raise invalid_request(error.message) from None
-    fetched = selectors.rmas_for_response(order=order).filter(pk__in=[rma.pk for rma in rmas])
-    return rmas_body(order=order, rmas=fetched)
+    # The RMAs come back with their lines and supplier: the answer needs no query.
+    return rmas_body(order=order, rmas=rmas)
 
 
 def lookup_rma(*, store: Store, order_id: str, payload: dict) -> dict:

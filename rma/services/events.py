@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from rma.models import Rma, RmaEvent
+from rma.models import Rma, RmaEvent, WebhookEndpoint
 from rma.webhooks import webhook_queue
 
 from .actors import Actor
 
 
-def record_event(*, rma: Rma, type: str, actor: Actor, data: dict | None = None) -> RmaEvent:
-    """Write an `RmaEvent`; webhook deliveries for it join the same transaction."""
+def record_event(
+    *,
+    rma: Rma,
+    type: str,
+    actor: Actor,
+    data: dict | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
+) -> RmaEvent:
+    """Write an `RmaEvent`; webhook deliveries for it join the same transaction.
+
+    `endpoints`: the store's active webhook endpoints, when the caller records several
+    events and read them once (`rma.webhooks.webhook_endpoints`).
+    """
     event = RmaEvent.objects.create(
         rma=rma,
         type=type,
@@ -18,5 +29,5 @@ def record_event(*, rma: Rma, type: str, actor: Actor, data: dict | None = None)
         actor_label=actor.label,
         data=data or {},
     )
-    webhook_queue(rma=rma, event=event)
+    webhook_queue(rma=rma, event=event, endpoints=endpoints)
     return event

@@ -19,6 +19,7 @@ from rma.models import LabelStatus, Order, Rma, RmaLine, RmaPhoto, RmaStatus
 from rma.numbers import new_rma_number
 from rma.policy import StorePolicy
 from rma.selectors import orders_for_eligibility
+from rma.webhooks import webhook_endpoints
 
 from .actors import Actor
 from .events import record_event
@@ -71,13 +72,16 @@ def _check_choices(*, policy: StorePolicy, lines, resolution: str, channel: str)
 
 
 def _lock_and_evaluate(order: Order, now: dt.datetime) -> tuple[Order, dict]:
-    """Lock the order row (serialising concurrent requests) and evaluate it afresh."""
-    Order.objects.select_for_update().filter(pk=order.pk).values_list("pk", flat=True).get()
-    fresh = orders_for_eligibility().get(pk=order.pk)
+    """Lock the order row (serialising concurrent requests) and evaluate it afresh.
+
+    The order is read by the locking query itself; its lines are read after the lock is
+    held, so they include what a request that held it before has committed. `of`: the
+    order's row only, not its store's, so requests for other orders go on.
+    """
+    fresh = orders_for_eligibility().select_for_update(of=("self",)).get(pk=order.pk)
     return fresh, {verdict.line_number: verdict for verdict in evaluate_order(fresh, now=now)}
 
 
-@transaction.atomic
 def rma_request(
     *,
     order: Order,
@@ -89,6 +93,7 @@ def rma_request(
     transaction_id: str = "",
     event_data: dict | None = None,
     now: dt.datetime | None = None,
+    savepoint: bool = True,
 ) -> list[Rma]:
     """Request a return of some lines of an order; one RMA per return destination.
 
@@ -97,57 +102,65 @@ def rma_request(
     AUTHORIZED at once unless one of its reasons requires review. Follow-up work (label,
     emails, webhooks) is scheduled to run after commit. `event_data` (the channel's own
     details, e.g. the API caller's source) joins each `rma.created` event.
+
+    Each RMA comes back with its supplier and its lines (with their order lines), so
+    `rma.lines.all()` runs no query. `savepoint=False` for a caller whose own transaction
+    rolls back whenever this raises (the API): the SAVEPOINT and its RELEASE are saved.
     """
     now = now or timezone.now()
+    event_data = event_data or {}
     if not lines:
         raise RequestError("Choose at least one item to return.", field="lines")
     policy = StorePolicy.of(order.store)
     _check_choices(policy=policy, lines=lines, resolution=resolution, channel=channel)
-    order, verdicts = _lock_and_evaluate(order, now)
+    with transaction.atomic(savepoint=savepoint):
+        order, verdicts = _lock_and_evaluate(order, now)
 
-    failures = [
-        failure
-        for requested in lines
-        for failure in _line_failures(requested, verdicts.get(requested.line_number))
-    ]
-    if failures:
-        first_code = min(failures, key=lambda f: f.code != "RMA 1005").code
-        raise RmaError(first_code, items=failures)
+        failures = [
+            failure
+            for requested in lines
+            for failure in _line_failures(requested, verdicts.get(requested.line_number))
+        ]
+        if failures:
+            first_code = min(failures, key=lambda f: f.code != "RMA 1005").code
+            raise RmaError(first_code, items=failures)
 
-    by_destination = defaultdict(list)
-    for requested in lines:
-        by_destination[verdicts[requested.line_number].line.supplier_id].append(requested)
+        by_destination = defaultdict(list)
+        for requested in lines:
+            by_destination[verdicts[requested.line_number].line.supplier_id].append(requested)
 
-    group = uuid.uuid4()
-    rmas = [
-        _create_rma(
-            order=order,
-            policy=policy,
-            supplier_id=supplier_id,
-            lines=destination_lines,
-            verdicts=verdicts,
-            resolution=resolution,
-            actor=actor,
-            channel=channel,
-            comment=comment,
-            transaction_id=transaction_id,
-            group=group,
-            event_data=event_data or {},
-            now=now,
-        )
-        for supplier_id, destination_lines in sorted(
-            by_destination.items(), key=lambda item: (item[0] is not None, item[0] or 0)
-        )
-    ]
-    followups.request_created(rmas=rmas)
-    return rmas
+        group = uuid.uuid4()
+        endpoints = webhook_endpoints(store_id=order.store_id)  # once for every event
+        rmas = [
+            _create_rma(
+                order=order,
+                policy=policy,
+                supplier=verdicts[destination_lines[0].line_number].line.supplier,
+                lines=destination_lines,
+                verdicts=verdicts,
+                resolution=resolution,
+                actor=actor,
+                channel=channel,
+                comment=comment,
+                transaction_id=transaction_id,
+                group=group,
+                event_data=event_data,
+                endpoints=endpoints,
+                now=now,
+            )
+            for _, destination_lines in sorted(
+                by_destination.items(), key=lambda item: (item[0] is not None, item[0] or 0)
+            )
+        ]
+        followups.request_created(rmas=rmas)
+        return rmas
 
 
 def _create_rma(
     *,
     order,
     policy,
-    supplier_id,
+    supplier,
     lines,
     verdicts,
     resolution,
@@ -157,6 +170,7 @@ def _create_rma(
     transaction_id,
     group,
     event_data,
+    endpoints,
     now,
 ) -> Rma:
     needs_review = any(policy.reason(line.reason_code).requires_review for line in lines)
@@ -167,7 +181,7 @@ def _create_rma(
         rma_number=_unused_rma_number(),
         status=status,
         resolution=resolution,
-        supplier_id=supplier_id,
+        supplier=supplier,
         label_status=LabelStatus.NOT_REQUIRED
         if settings.LABEL_SERVICE == "none"
         else LabelStatus.PENDING,
@@ -197,6 +211,7 @@ def _create_rma(
     ]
     for photo in photos:
         photo.save()  # one by one: saving stores the uploaded file
+    _cache_lines(rma, rma_lines)
     record_event(
         rma=rma,
         type="rma.created",
@@ -216,6 +231,7 @@ def _create_rma(
             **_overrides_applied(lines, verdicts),
             **event_data,
         },
+        endpoints=endpoints,
     )
     if status == RmaStatus.AUTHORIZED:
         record_event(
@@ -223,8 +239,17 @@ def _create_rma(
             type="rma.authorized",
             actor=Actor.system("return policy"),
             data={"from": None, "to": status, "automatic": True},
+            endpoints=endpoints,
         )
     return rma
+
+
+def _cache_lines(rma: Rma, rma_lines: list[RmaLine]) -> None:
+    """Keep the lines just written as `rma.lines.all()`, as a prefetch would (in the order
+    of `rma.selectors.rma_lines_queryset`), so the caller can answer without reading them."""
+    lines = rma.lines.all()
+    lines._result_cache = sorted(rma_lines, key=lambda line: line.order_line.line_number)
+    rma._prefetched_objects_cache = {"lines": lines}
 
 
 def _overrides_applied(lines, verdicts) -> dict:

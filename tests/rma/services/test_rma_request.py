@@ -1,9 +1,12 @@
 """The one request service: eligibility under lock, one RMA per destination, follow-ups."""
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from rma.errors import RequestError, RmaError
-from rma.models import Notification, RmaEvent, RmaStatus
+from rma.models import Notification, RmaEvent, RmaStatus, WebhookDelivery
+from rma.selectors import rmas_with_lines
 from rma.services.actors import Actor
 from rma.services.rma_request import RequestedLine, rma_request
 from tests.factories import (
@@ -12,6 +15,7 @@ from tests.factories import (
     OrderLineFactory,
     StoreFactory,
     SupplierFactory,
+    WebhookEndpointFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +186,81 @@ def test_channel_details_join_the_created_event(order):
         event_data={"api": {"sourceName": "POS"}},
     )
     assert rma.events.get(type="rma.created").data["api"] == {"sourceName": "POS"}
+
+
+@pytest.fixture
+def dropship_order():
+    """Line 1 for the store's warehouse, lines 2 and 3 for one supplier."""
+    store = StoreFactory()
+    supplier = SupplierFactory(store=store)
+    order = OrderFactory(store=store)
+    OrderLineFactory(order=order, line_number=1, quantity=2)
+    OrderLineFactory(order=order, line_number=2, supplier=supplier)
+    OrderLineFactory(order=order, line_number=3, supplier=supplier)
+    return order
+
+
+def shape(rma) -> tuple:
+    lines = [
+        (line.pk, line.order_line.line_number, line.order_line.item_id, line.quantity)
+        for line in rma.lines.all()
+    ]
+    return rma.pk, rma.rma_number, rma.supplier, rma.created_at, rma.expires_at, lines
+
+
+def test_rmas_come_back_with_their_supplier_and_lines_as_read_from_the_database(
+    dropship_order, django_assert_num_queries
+):
+    requested = (RequestedLine(n, 1, "TOO_SMALL") for n in (3, 1, 2))  # not in line order
+
+    rmas = request(dropship_order, *requested)
+
+    with django_assert_num_queries(0):
+        returned = [shape(rma) for rma in rmas]
+    fetched = rmas_with_lines().filter(order=dropship_order).order_by("created_at", "id")
+    assert returned == [shape(rma) for rma in fetched]
+    assert [[line[1] for line in rma[-1]] for rma in returned] == [[1], [2, 3]]
+
+
+def test_a_request_reads_the_webhook_endpoints_once_and_inserts_its_emails(dropship_order):
+    store = dropship_order.store
+    everything = WebhookEndpointFactory(store=store)
+    created_only = WebhookEndpointFactory(store=store, events=["rma.created"])
+    WebhookEndpointFactory(store=store, active=False)
+    WebhookEndpointFactory()  # another store's
+
+    with CaptureQueriesContext(connection) as captured:
+        rmas = request(dropship_order, *(RequestedLine(n, 1, "TOO_SMALL") for n in (1, 2)))
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum('FROM "rma_webhookendpoint"' in sql for sql in statements) == 1
+    assert not any('FROM "rma_notification"' in sql for sql in statements)  # no look-up
+    deliveries = {
+        (delivery.endpoint_id, delivery.rma_id, delivery.event)
+        for delivery in WebhookDelivery.objects.all()
+    }
+    assert deliveries == {
+        *(
+            (everything.pk, rma.pk, event)
+            for rma in rmas
+            for event in ("rma.created", "rma.authorized")
+        ),
+        *((created_only.pk, rma.pk, "rma.created") for rma in rmas),
+    }
+    kinds = sorted(Notification.objects.values_list("kind", flat=True))
+    assert kinds == ["confirmation", "supplier_notice"]
+
+
+def test_without_a_savepoint_the_request_joins_the_callers_transaction(order):
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        rma_request(
+            order=order,
+            lines=[RequestedLine(1, 1, "TOO_SMALL")],
+            resolution="REFUND",
+            actor=Actor.system("test"),
+            channel="API",
+            savepoint=False,
+        )
+
+    savepoints = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 1  # the caller's own (the test runs in a transaction)
