@@ -319,7 +319,9 @@ def test_after_all_retries_the_delivery_fails_and_a_replay_delivers_it(receiver,
     run_periodic_tasks(clock, hours=24)
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING, "still retrying after 24 hours"
-    run_periodic_tasks(clock, hours=6, step_minutes=30)
+    # The schedule adds up to 27.4 h, up to 30.1 h with jitter, plus each retry's wait for
+    # the next sweep: by 36 h it has certainly run out.
+    run_periodic_tasks(clock, hours=12, step_minutes=30)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.attempts == len(RETRY_SCHEDULE) + 1
