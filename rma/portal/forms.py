@@ -25,7 +25,7 @@ LINE_FIELD = re.compile(r"^line-(\d{1,9})-selected$")
 LINE_PREFIX = re.compile(r"^line-(\d{1,9})-")
 LINE_PARTS = ("selected", "quantity", "reason", "photo")
 # An empty SafeString: the template neither escapes it nor renders an empty error list.
-NO_ERRORS = SafeString()
+NO_ERRORS = SafeString("")
 NO_LINE_ERRORS = MappingProxyType(dict.fromkeys(LINE_PARTS, NO_ERRORS))
 # Reads a posted checkbox as Django does ("false" is unticked); it keeps no state.
 CHECKBOX = forms.CheckboxInput()
