@@ -72,6 +72,9 @@ class Order(models.Model):
     customer_email = models.EmailField()
     customer_name = models.CharField(max_length=200, blank=True)
     shipping_address = models.JSONField(default=dict)
+    # How the order was paid, for refunds through the payment provider (e.g. "stripe").
+    payment_provider = models.CharField(max_length=32, blank=True)
+    payment_intent = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,6 +101,9 @@ class OrderLine(models.Model):
     department = models.CharField(max_length=100, blank=True)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    # Totals for the whole line, in the store currency.
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     weight = models.DecimalField(max_digits=12, decimal_places=3, default=0)
     length = models.DecimalField(max_digits=12, decimal_places=3, default=0)
     width = models.DecimalField(max_digits=12, decimal_places=3, default=0)
@@ -186,6 +192,12 @@ class Rma(models.Model):
     transaction_id = models.CharField(max_length=100, blank=True)
     customer_comment = models.TextField(blank=True)
     status_reason = models.TextField(blank=True)
+    # Radial request context, stored as the caller sent it (empty for other channels).
+    order_type = models.CharField(max_length=64, blank=True)
+    store_type = models.CharField(max_length=64, blank=True)
+    source_name = models.CharField(max_length=64, blank=True)
+    source_location_id = models.CharField(max_length=64, blank=True)
+    return_type = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     authorized_at = models.DateTimeField(null=True, blank=True)
@@ -220,6 +232,8 @@ class Rma(models.Model):
 
 
 class Condition(models.TextChoices):
+    # Received at a counter and not inspected yet (Radial returnItemsReceived).
+    UNINSPECTED = "UNINSPECTED", _("Not inspected yet")
     AS_NEW = "AS_NEW", _("As new")
     OPENED = "OPENED", _("Opened")
     DAMAGED = "DAMAGED", _("Damaged")
@@ -239,6 +253,9 @@ class RmaLine(models.Model):
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="rma_lines")
     quantity = models.PositiveIntegerField()
     reason_code = models.CharField(max_length=64)
+    # The caller's category and description of a reason code the store has not configured.
+    reason_category = models.CharField(max_length=100, blank=True)
+    reason_description = models.CharField(max_length=300, blank=True)
     customer_comment = models.TextField(blank=True)
     received_quantity = models.PositiveIntegerField(null=True, blank=True)
     condition = models.CharField(max_length=16, choices=Condition.choices, blank=True)
