@@ -179,6 +179,14 @@ LABEL_SERVICE = env("LABEL_SERVICE", default="builtin")
 LABEL_SERVICE_URL = env("LABEL_SERVICE_URL", default="")
 LABEL_SERVICE_API_KEY = env("LABEL_SERVICE_API_KEY", default="")
 LABEL_SERVICE_TIMEOUT = env.float("LABEL_SERVICE_TIMEOUT", default=10.0)
+# Carriers (LABEL_SERVICE=easypost or shippo, docs/labels.md). The API bases default to
+# the libraries' own; tests point them at local fakes.
+EASYPOST_API_KEY = env("EASYPOST_API_KEY", default="")
+EASYPOST_API_BASE = env("EASYPOST_API_BASE", default="https://api.easypost.com/v2")
+EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
+SHIPPO_API_KEY = env("SHIPPO_API_KEY", default="")
+SHIPPO_API_BASE = env("SHIPPO_API_BASE", default="https://api.goshippo.com")
+SHIPPO_WEBHOOK_TOKEN = env("SHIPPO_WEBHOOK_TOKEN", default="")
 
 # Signed links (status page, label download) stay valid this long.
 SIGNED_LINK_MAX_AGE_DAYS = env.int("SIGNED_LINK_MAX_AGE_DAYS", default=180)
