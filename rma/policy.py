@@ -46,7 +46,28 @@ POLICY_DEFAULTS = {
     "max_dimensional_weight": "70",
     "min_invoice_amount": "0.01",
     "max_invoice_amount": "5000.00",
+    # Carrier labels (LABEL_SERVICE easypost or shippo): {"carriers": [...], "services": [...],
+    # "max_rate": "15.00", "qr_code": false}; absent keys allow any carrier, service, rate.
+    "label": None,
 }
+
+
+@dataclass(frozen=True)
+class LabelPolicy:
+    """Which carrier rates a store accepts; empty carriers or services allow any."""
+
+    carriers: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    max_rate: Decimal | None = None
+    # The shopper may choose a QR code instead of a printed label (carriers that offer it).
+    qr_code: bool = False
+
+    def allows(self, *, carrier: str, service: str, rate: Decimal) -> bool:
+        if self.carriers and carrier.casefold() not in {c.casefold() for c in self.carriers}:
+            return False
+        if self.services and service.casefold() not in {s.casefold() for s in self.services}:
+            return False
+        return self.max_rate is None or rate <= self.max_rate
 
 
 @dataclass(frozen=True)
@@ -144,3 +165,14 @@ class StorePolicy:
     @property
     def max_invoice_amount(self) -> Decimal:
         return Decimal(str(self._get("max_invoice_amount")))
+
+    @cached_property
+    def label(self) -> LabelPolicy:
+        document = self.document.get("label") or {}
+        max_rate = document.get("max_rate")
+        return LabelPolicy(
+            carriers=tuple(document.get("carriers") or ()),
+            services=tuple(document.get("services") or ()),
+            max_rate=None if max_rate is None else Decimal(str(max_rate)),
+            qr_code=bool(document.get("qr_code")),
+        )

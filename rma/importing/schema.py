@@ -101,6 +101,26 @@ REASON = {
     "requires_photo": Field(boolean, default=False),
 }
 
+LABEL_POLICY = {
+    "carriers": Field(list_of(text(64, blank=False), unique=True)),
+    "services": Field(list_of(text(100, blank=False), unique=True)),
+    "max_rate": Field(decimal(positive=True, decimal_places=2)),
+    "qr_code": Field(boolean),
+}
+
+
+def read_label_policy(value, where: str, problems: Problems) -> dict | None:
+    """The carrier label policy as stored: only the keys given, the rate as a string."""
+    label = read_object(value, LABEL_POLICY, where, problems)
+    if label is None:
+        return None
+    return {
+        key: str(item) if isinstance(item, Decimal) else item
+        for key, item in label.items()
+        if item is not None
+    }
+
+
 # Absent keys keep their default (`rma.policy.POLICY_DEFAULTS`), so none is required here.
 POLICY = {
     "return_window_days": Field(integer(minimum=0, maximum=3650)),
@@ -122,6 +142,7 @@ POLICY = {
     "max_dimensional_weight": Field(decimal(positive=True)),
     "min_invoice_amount": Field(decimal()),
     "max_invoice_amount": Field(decimal(positive=True)),
+    "label": Field(read_label_policy),
 }
 if POLICY.keys() != POLICY_DEFAULTS.keys():  # pragma: no cover - a programming error
     raise RuntimeError("rma.importing.schema.POLICY must list exactly the POLICY_DEFAULTS keys")
