@@ -13,6 +13,7 @@ from labels.links import label_url
 from .branding import LIGHT_TEXT, brand_colour, brand_text_colour, contrast_ratio
 from .links import status_url
 from .models import LabelStatus, Notification, Rma
+from .policy import StorePolicy
 
 
 def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
@@ -24,6 +25,7 @@ def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
         "cancelled": _("Your return %(numbers)s is cancelled"),
         "expired": _("Your return %(numbers)s has expired"),
         "received": _("We received your parcel for return %(numbers)s"),
+        "received_at_counter": _("We received your return %(numbers)s"),
         "resolved": _("Your return %(numbers)s is complete"),
     }
     return f"{store_name}: " + subjects[kind] % {"numbers": numbers}
@@ -54,9 +56,19 @@ def label_attachments(rmas: list[Rma]) -> list[tuple[str, bytes, str]]:
     return attachments
 
 
+def lines_with_reasons(rma: Rma, policy: StorePolicy) -> list:
+    """The RMA's lines, each with `reason_text`: the store's words for a configured reason,
+    the caller's description for one it has not configured."""
+    lines = list(rma.lines.all())
+    for line in lines:
+        line.reason_text = policy.reason_text(line.reason_code, given=line.reason_description)
+    return lines
+
+
 def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAlternatives:
     """The email for a notification about `rmas` (all of one store and order)."""
     store = rmas[0].store
+    policy = StorePolicy.of(store)
     context = {
         "kind": notification.kind,
         "store": store,
@@ -65,7 +77,7 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
         "rmas": [
             {
                 "rma": rma,
-                "lines": list(rma.lines.all()),
+                "lines": lines_with_reasons(rma, policy),
                 "status_url": status_url(rma),
                 "label_url": label_url(rma) if rma.label_status == LabelStatus.ISSUED else "",
                 "destination": (

@@ -61,6 +61,12 @@ def request_created(*, rmas: list[Rma]) -> None:
     group = rmas[0].request_group
     pending = [rma for rma in rmas if rma.status == RmaStatus.REQUESTED]
     authorized = [rma for rma in rmas if rma.status == RmaStatus.AUTHORIZED]
+    # Goods already taken back (at a store counter): no label, one "received" email.
+    received = [rma for rma in rmas if rma.status == RmaStatus.RECEIVED]
+    if received:
+        notification_queue(
+            kind="received_at_counter", rmas=received, key=f"received:{group}", new=True
+        )
     if pending:
         notification_queue(
             kind="request_received", rmas=pending, key=f"request_received:{group}", new=True

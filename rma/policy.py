@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
+
+
+class PolicyError(ValueError):
+    """A stored policy value that cannot be read; the message names the key."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,64 @@ POLICY_DEFAULTS = {
     # Carrier labels (LABEL_SERVICE easypost or shippo): {"carriers": [...], "services": [...],
     # "max_rate": "15.00", "qr_code": false}; absent keys allow any carrier, service, rate.
     "label": None,
+    # Money (returns program): no fee, no bonus, nothing kept unless the store says so.
+    "return_fee": {},
+    "store_credit_bonus_percent": "0",
+    "keep_item_below": None,
+    "exchange": {},
+    "store_credit_expiry_days": 365,
 }
+RETURN_FEE_DEFAULTS = {
+    "amount": "0",
+    "waived_for_resolutions": ["EXCHANGE", "STORE_CREDIT"],
+    "waived_when_seller_fault": True,
+}
+EXCHANGE_DEFAULTS = {"instant": False, "allow_other_products": False}
+
+
+@dataclass(frozen=True)
+class ReturnFee:
+    """Charged once per RMA, deducted from what goes back, unless waived."""
+
+    amount: Decimal
+    waived_for_resolutions: frozenset[str]
+    waived_when_seller_fault: bool
+
+
+@dataclass(frozen=True)
+class ExchangePolicy:
+    instant: bool
+    allow_other_products: bool
+
+
+def _policy_decimal(key: str, value, *, minimum: Decimal = Decimal(0)) -> Decimal:
+    if isinstance(value, bool | float) or not isinstance(value, str | int | Decimal):
+        raise PolicyError(f"policy.{key} must be a decimal string, not {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise PolicyError(f"policy.{key} must be a decimal number, not {value!r}") from None
+    if not number.is_finite() or number < minimum:
+        raise PolicyError(f"policy.{key} must be a number of at least {minimum}, not {value!r}")
+    return number
+
+
+def _policy_object(key: str, value, defaults: dict) -> dict:
+    if not isinstance(value, dict):
+        raise PolicyError(f"policy.{key} must be an object, not {value!r}")
+    unknown = sorted(set(value) - set(defaults))
+    if unknown:
+        raise PolicyError(f'policy.{key} has an unknown key "{unknown[0]}"')
+    return {
+        name: default if value.get(name) is None else value[name]
+        for name, default in defaults.items()
+    }
+
+
+def _policy_boolean(key: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise PolicyError(f"policy.{key} must be true or false, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -126,6 +187,13 @@ class StorePolicy:
     def reason(self, code: str) -> ReturnReason | None:
         return next((reason for reason in self.reasons if reason.code == code), None)
 
+    def reason_text(self, code: str, *, given: str = "") -> str:
+        """A line's reason in words: the store's description of a configured code, else the
+        caller's own description (an order system's code the store has not configured),
+        else the code itself."""
+        reason = self.reason(code)
+        return reason.description if reason is not None else (given or code)
+
     @property
     def restocking_fee_percent(self) -> Decimal:
         return Decimal(str(self._get("restocking_fee_percent")))
@@ -176,3 +244,50 @@ class StorePolicy:
             max_rate=None if max_rate is None else Decimal(str(max_rate)),
             qr_code=bool(document.get("qr_code")),
         )
+
+    @cached_property
+    def return_fee(self) -> ReturnFee:
+        document = _policy_object("return_fee", self._get("return_fee"), RETURN_FEE_DEFAULTS)
+        waived = document["waived_for_resolutions"]
+        if not isinstance(waived, list) or not all(isinstance(item, str) for item in waived):
+            raise PolicyError(
+                "policy.return_fee.waived_for_resolutions must be a list of resolutions"
+            )
+        return ReturnFee(
+            amount=_policy_decimal("return_fee.amount", document["amount"]),
+            waived_for_resolutions=frozenset(waived),
+            waived_when_seller_fault=_policy_boolean(
+                "return_fee.waived_when_seller_fault", document["waived_when_seller_fault"]
+            ),
+        )
+
+    @property
+    def store_credit_bonus_percent(self) -> Decimal:
+        return _policy_decimal(
+            "store_credit_bonus_percent", self._get("store_credit_bonus_percent")
+        )
+
+    @property
+    def keep_item_below(self) -> Decimal | None:
+        """Lines paid less than this per unit need not be sent back; None: always sent."""
+        value = self._get("keep_item_below")
+        return None if value is None else _policy_decimal("keep_item_below", value)
+
+    @cached_property
+    def exchange(self) -> ExchangePolicy:
+        document = _policy_object("exchange", self._get("exchange"), EXCHANGE_DEFAULTS)
+        return ExchangePolicy(
+            instant=_policy_boolean("exchange.instant", document["instant"]),
+            allow_other_products=_policy_boolean(
+                "exchange.allow_other_products", document["allow_other_products"]
+            ),
+        )
+
+    @property
+    def store_credit_expiry_days(self) -> int:
+        value = self._get("store_credit_expiry_days")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise PolicyError(
+                f"policy.store_credit_expiry_days must be a whole number of days, not {value!r}"
+            )
+        return value

@@ -42,7 +42,13 @@ from .common import (
 from .filters import OverrideActiveFilter, choices_filter
 
 NOTIFICATION_KINDS = sorted(
-    {"request_received", "confirmation", "supplier_notice", *NOTIFICATION_FOR_STATUS.values()}
+    {
+        "request_received",
+        "confirmation",
+        "supplier_notice",
+        "received_at_counter",
+        *NOTIFICATION_FOR_STATUS.values(),
+    }
 )
 
 

@@ -20,6 +20,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from rma.models import LabelStatus, Notification, Rma, RmaPhoto, RmaStatus
+from rma.policy import StorePolicy
 from rma.selectors import rma_lines_queryset
 
 from . import actions
@@ -114,6 +115,18 @@ class RmaAdmin(LargeTableMixin, admin.ModelAdmin):
                     "received_at",
                     "resolved_at",
                     "updated_at",
+                )
+            },
+        ),
+        (
+            _("Order system"),
+            {
+                "fields": (
+                    "source_name",
+                    "source_location_id",
+                    "return_type",
+                    "order_type",
+                    "store_type",
                 )
             },
         ),
@@ -222,12 +235,14 @@ class RmaAdmin(LargeTableMixin, admin.ModelAdmin):
             )
         lines = list(rma_lines_queryset().filter(rma=rma).prefetch_related("photos"))
         can_see_photos = user.has_perm("rma.view_rmaphoto")
+        policy = StorePolicy.of(rma.store)
         return {
             "rma_operations": operations,
             "rma_links": [(label, url) for label, url in links if url],
             "rma_lines": [
                 {
                     "line": line,
+                    "reason": policy.reason_text(line.reason_code, given=line.reason_description),
                     "photos": [
                         reverse("admin:rma_rma_photo", args=[rma.pk, photo.pk])
                         for photo in line.photos.all()

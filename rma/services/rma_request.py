@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from rma import followups
 from rma.eligibility import evaluate_order
-from rma.errors import LineFailure, RequestError, RmaError
-from rma.models import LabelStatus, Order, Rma, RmaLine, RmaPhoto, RmaStatus
+from rma.errors import LineFailure, RequestError, RmaError, TransitionError
+from rma.models import Condition, LabelStatus, Order, Rma, RmaLine, RmaPhoto, RmaStatus
 from rma.numbers import new_rma_number
 from rma.policy import StorePolicy
 from rma.selectors import orders_for_eligibility
+from rma.transitions import EVENT_FOR_STATUS, is_allowed
 from rma.webhooks import webhook_endpoints
 
 from .actors import Actor
@@ -34,6 +35,30 @@ class RequestedLine:
     # The API names the SKU too; when given it must match the line (else RMA 1005).
     item_id: str | None = None
     photos: Sequence = field(default_factory=tuple)
+    # The caller's own words for the reason (the API's `returnReason`), kept with the line.
+    reason_category: str = ""
+    reason_description: str = ""
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Where a request comes from, as an order system names it (Radial's fields)."""
+
+    order_type: str = ""
+    store_type: str = ""
+    source_name: str = ""
+    source_location_id: str = ""
+    return_type: str = ""
+
+    def fields(self) -> dict[str, str]:
+        """The `Rma` fields, cut to their column length."""
+        return {
+            name: (getattr(self, name) or "")[: Rma._meta.get_field(name).max_length]
+            for name in CONTEXT_FIELDS
+        }
+
+
+CONTEXT_FIELDS = ("order_type", "store_type", "source_name", "source_location_id", "return_type")
 
 
 def _line_failures(requested: RequestedLine, verdict) -> list[LineFailure]:
@@ -49,7 +74,9 @@ def _line_failures(requested: RequestedLine, verdict) -> list[LineFailure]:
     return failures
 
 
-def _check_choices(*, policy: StorePolicy, lines, resolution: str, channel: str) -> None:
+def _check_choices(
+    *, policy: StorePolicy, lines, resolution: str, channel: str, unconfigured_reasons: bool
+) -> None:
     if resolution not in policy.resolutions:
         raise RequestError(
             f"Resolution {resolution!r} is not offered by this store.", field="resolution"
@@ -59,6 +86,8 @@ def _check_choices(*, policy: StorePolicy, lines, resolution: str, channel: str)
         raise RequestError("Each order line may be requested only once.", field="lines")
     for line in lines:
         reason = policy.reason(line.reason_code)
+        if reason is None and unconfigured_reasons:
+            continue  # taken as the caller describes it: not seller fault, no review
         if reason is None:
             raise RequestError(
                 f"Reason {line.reason_code!r} is not one of this store's reasons.",
@@ -94,6 +123,9 @@ def rma_request(
     event_data: dict | None = None,
     now: dt.datetime | None = None,
     savepoint: bool = True,
+    context: RequestContext | None = None,
+    items_received: bool = False,
+    unconfigured_reasons: bool = False,
 ) -> list[Rma]:
     """Request a return of some lines of an order; one RMA per return destination.
 
@@ -106,13 +138,28 @@ def rma_request(
     Each RMA comes back with its supplier and its lines (with their order lines), so
     `rma.lines.all()` runs no query. `savepoint=False` for a caller whose own transaction
     rolls back whenever this raises (the API): the SAVEPOINT and its RELEASE are saved.
+
+    `context`: the order system's description of the request, stored on each RMA.
+    `unconfigured_reasons`: a reason code the store has not configured is accepted (the
+    API: an order system's own codes) and treated as not seller fault, without review.
+    `items_received`: the goods are already in the store's hands (a return taken at a
+    counter): each RMA is authorized and received at once (events `rma.authorized` and
+    `rma.received`, through the lifecycle's allowed moves), every line received in full
+    and `UNINSPECTED`, no label; the shopper gets the "received" email instead of a
+    confirmation.
     """
     now = now or timezone.now()
     event_data = event_data or {}
     if not lines:
         raise RequestError("Choose at least one item to return.", field="lines")
     policy = StorePolicy.of(order.store)
-    _check_choices(policy=policy, lines=lines, resolution=resolution, channel=channel)
+    _check_choices(
+        policy=policy,
+        lines=lines,
+        resolution=resolution,
+        channel=channel,
+        unconfigured_reasons=unconfigured_reasons,
+    )
     with transaction.atomic(savepoint=savepoint):
         order, verdicts = _lock_and_evaluate(order, now)
 
@@ -147,6 +194,8 @@ def rma_request(
                 event_data=event_data,
                 endpoints=endpoints,
                 now=now,
+                context=context or RequestContext(),
+                items_received=items_received,
             )
             for _, destination_lines in sorted(
                 by_destination.items(), key=lambda item: (item[0] is not None, item[0] or 0)
@@ -172,9 +221,30 @@ def _create_rma(
     event_data,
     endpoints,
     now,
+    context,
+    items_received,
 ) -> Rma:
-    needs_review = any(policy.reason(line.reason_code).requires_review for line in lines)
-    status = RmaStatus.REQUESTED if needs_review else RmaStatus.AUTHORIZED
+    # Goods taken at a counter are in hand: nothing left to review before receipt (an
+    # agent sees the reason when resolving), so they are authorized and then received.
+    needs_review = not items_received and any(
+        reason.requires_review
+        for reason in (policy.reason(line.reason_code) for line in lines)
+        if reason is not None
+    )
+    authorized = RmaStatus.AUTHORIZED
+    status = RmaStatus.REQUESTED if needs_review else authorized
+    if items_received:
+        # Created authorized, then received: the lifecycle's own move, checked as such.
+        if not is_allowed(authorized, RmaStatus.RECEIVED):
+            raise TransitionError(
+                rma_number="", from_status=authorized, to_status=RmaStatus.RECEIVED
+            )
+        status = RmaStatus.RECEIVED
+    label_status = (
+        LabelStatus.NOT_REQUIRED
+        if items_received or settings.LABEL_SERVICE == "none"
+        else LabelStatus.PENDING
+    )
     rma = Rma.objects.create(
         store=order.store,
         order=order,
@@ -182,15 +252,15 @@ def _create_rma(
         status=status,
         resolution=resolution,
         supplier=supplier,
-        label_status=LabelStatus.NOT_REQUIRED
-        if settings.LABEL_SERVICE == "none"
-        else LabelStatus.PENDING,
+        label_status=label_status,
         channel=channel,
         request_group=group,
         transaction_id=transaction_id,
         customer_comment=comment,
         authorized_at=None if needs_review else now,
         expires_at=None if needs_review else now + dt.timedelta(days=policy.rma_expiry_days),
+        received_at=now if items_received else None,
+        **context.fields(),
     )
     rma_lines = RmaLine.objects.bulk_create(
         [
@@ -199,7 +269,11 @@ def _create_rma(
                 order_line=verdicts[requested.line_number].line,
                 quantity=requested.quantity,
                 reason_code=requested.reason_code,
+                reason_category=requested.reason_category[:REASON_CATEGORY_LENGTH],
+                reason_description=requested.reason_description[:REASON_DESCRIPTION_LENGTH],
                 customer_comment=requested.comment,
+                received_quantity=requested.quantity if items_received else None,
+                condition=Condition.UNINSPECTED if items_received else "",
             )
             for requested in lines
         ]
@@ -233,15 +307,43 @@ def _create_rma(
         },
         endpoints=endpoints,
     )
-    if status == RmaStatus.AUTHORIZED:
+    if status != RmaStatus.REQUESTED:
         record_event(
             rma=rma,
-            type="rma.authorized",
+            type=EVENT_FOR_STATUS[authorized],
             actor=Actor.system("return policy"),
-            data={"from": None, "to": status, "automatic": True},
+            data={"from": None, "to": authorized, "automatic": True},
+            endpoints=endpoints,
+        )
+    if items_received:
+        record_event(
+            rma=rma,
+            type=EVENT_FOR_STATUS[RmaStatus.RECEIVED],
+            actor=actor,
+            data={
+                "from": authorized,
+                "to": RmaStatus.RECEIVED,
+                "at_counter": True,
+                "short": False,
+                "lines": [
+                    {
+                        "line_number": line.order_line.line_number,
+                        "item_id": line.order_line.item_id,
+                        "quantity": line.quantity,
+                        "received_quantity": line.received_quantity,
+                        "condition": line.condition,
+                        "disposition": line.disposition,
+                    }
+                    for line in rma.lines.all()
+                ],
+            },
             endpoints=endpoints,
         )
     return rma
+
+
+REASON_CATEGORY_LENGTH = RmaLine._meta.get_field("reason_category").max_length
+REASON_DESCRIPTION_LENGTH = RmaLine._meta.get_field("reason_description").max_length
 
 
 def _cache_lines(rma: Rma, rma_lines: list[RmaLine]) -> None:

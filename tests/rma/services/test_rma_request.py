@@ -8,7 +8,8 @@ from rma.errors import RequestError, RmaError
 from rma.models import Notification, RmaEvent, RmaStatus, WebhookDelivery
 from rma.selectors import rmas_with_lines
 from rma.services.actors import Actor
-from rma.services.rma_request import RequestedLine, rma_request
+from rma.services.rma_request import RequestContext, RequestedLine, rma_request
+from rma.services.rma_resolve import LineResolution, rma_resolve
 from tests.factories import (
     EligibilityOverrideFactory,
     OrderFactory,
@@ -264,3 +265,99 @@ def test_without_a_savepoint_the_request_joins_the_callers_transaction(order):
 
     savepoints = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
     assert len(savepoints) == 1  # the caller's own (the test runs in a transaction)
+
+
+def test_items_received_at_a_counter_are_received_at_once_without_a_label(
+    order, django_capture_on_commit_callbacks, settings
+):
+    settings.LABEL_SERVICE = "builtin"
+    with django_capture_on_commit_callbacks():
+        [rma] = rma_request(
+            order=order,
+            lines=[RequestedLine(1, 2, "TOO_SMALL")],
+            resolution="REFUND",
+            actor=Actor.system("counter"),
+            channel="API",
+            items_received=True,
+            context=RequestContext(return_type="InStore", source_location_id="100801"),
+        )
+    rma.refresh_from_db()
+    assert rma.status == RmaStatus.RECEIVED
+    assert rma.label_status == "NOT_REQUIRED"
+    assert rma.received_at is not None and rma.authorized_at is not None
+    assert (rma.return_type, rma.source_location_id) == ("InStore", "100801")
+    [line] = rma.lines.all()
+    assert (line.received_quantity, line.condition, line.disposition) == (2, "UNINSPECTED", "")
+    assert list(rma.events.values_list("type", flat=True)) == [
+        "rma.created",
+        "rma.authorized",
+        "rma.received",
+    ]
+    received = rma.events.get(type="rma.received").data
+    assert (received["from"], received["to"], received["at_counter"]) == (
+        "AUTHORIZED",
+        "RECEIVED",
+        True,
+    )
+    # The shopper hears the goods were received; no confirmation, no label task.
+    assert list(Notification.objects.values_list("kind", flat=True)) == ["received_at_counter"]
+
+
+def test_items_received_skip_the_review_a_reason_asks_for(order):
+    order.store.policy = {
+        "reasons": [{"code": "DAMAGED", "description": "Damaged", "requires_review": True}]
+    }
+    order.store.save()
+    [rma] = rma_request(
+        order=order,
+        lines=[RequestedLine(1, 1, "DAMAGED")],
+        resolution="REFUND",
+        actor=Actor.system("counter"),
+        channel="API",
+        items_received=True,
+    )
+    assert rma.status == RmaStatus.RECEIVED
+
+
+def test_unconfigured_reason_is_kept_with_the_callers_words_only_when_allowed(order):
+    line = RequestedLine(
+        1, 1, "CDE", reason_category="CDE", reason_description="Cancelled Data Entry Error"
+    )
+    with pytest.raises(RequestError):
+        request(order, line, channel="API")
+    [rma] = rma_request(
+        order=order,
+        lines=[line],
+        resolution="REFUND",
+        actor=Actor.system("oms"),
+        channel="API",
+        unconfigured_reasons=True,
+    )
+    assert rma.status == RmaStatus.AUTHORIZED  # no review for a code the store has not set
+    stored = rma.lines.get()
+    assert (stored.reason_code, stored.reason_category, stored.reason_description) == (
+        "CDE",
+        "CDE",
+        "Cancelled Data Entry Error",
+    )
+
+
+def test_a_counter_return_is_resolved_as_received_its_lines_left_uninspected(order):
+    order.store.policy = {"restocking_fee_percent": "10"}
+    order.store.save()
+    order.lines.filter(line_number=1).update(unit_price="20.00")
+    [rma] = rma_request(
+        order=order,
+        lines=[RequestedLine(1, 1, "CDE", reason_description="Cancelled Data Entry Error")],
+        resolution="REFUND",
+        actor=Actor.system("counter"),
+        channel="API",
+        items_received=True,
+        unconfigured_reasons=True,
+    )
+    [line] = rma.lines.all()
+    rma_resolve(rma=rma, actor=Actor.system("agent"), lines=[LineResolution(line.pk, "REFUND")])
+    line.refresh_from_db()
+    assert line.condition == "UNINSPECTED"
+    # An unconfigured reason is not the seller's fault: the restocking fee applies.
+    assert (str(line.refund_amount), str(line.restocking_fee)) == ("18.00", "2.00")
