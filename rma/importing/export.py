@@ -44,7 +44,19 @@ def order_document(order: Order) -> dict:
                 "delivered_at": _timestamp(line.delivered_at),
                 "supplier": line.supplier.code if line.supplier else None,
                 "image_url": line.image_url,
+                "discount": str(line.discount),
+                "tax": str(line.tax),
             }
             for line in order.lines.all()
         ],
+        **(
+            {
+                "payment": {
+                    "provider": order.payment_provider,
+                    "payment_intent": order.payment_intent,
+                }
+            }
+            if order.payment_provider
+            else {}
+        ),
     }

@@ -121,6 +121,17 @@ def read_label_policy(value, where: str, problems: Problems) -> dict | None:
     }
 
 
+RETURN_FEE = {
+    "amount": Field(decimal(maximum=Decimal(1_000_000))),
+    "waived_for_resolutions": Field(list_of(choice(Resolution.values), unique=True)),
+    "waived_when_seller_fault": Field(boolean),
+}
+
+EXCHANGE = {
+    "instant": Field(boolean),
+    "allow_other_products": Field(boolean),
+}
+
 # Absent keys keep their default (`rma.policy.POLICY_DEFAULTS`), so none is required here.
 POLICY = {
     "return_window_days": Field(integer(minimum=0, maximum=3650)),
@@ -143,6 +154,11 @@ POLICY = {
     "min_invoice_amount": Field(decimal()),
     "max_invoice_amount": Field(decimal(positive=True)),
     "label": Field(read_label_policy),
+    "return_fee": Field(object_of(RETURN_FEE)),
+    "store_credit_bonus_percent": Field(decimal(maximum=Decimal(1000))),
+    "keep_item_below": Field(decimal(maximum=Decimal(1_000_000))),
+    "exchange": Field(object_of(EXCHANGE)),
+    "store_credit_expiry_days": Field(integer(minimum=1, maximum=36500)),
 }
 if POLICY.keys() != POLICY_DEFAULTS.keys():  # pragma: no cover - a programming error
     raise RuntimeError("rma.importing.schema.POLICY must list exactly the POLICY_DEFAULTS keys")
@@ -153,15 +169,20 @@ def read_policy(value, where: str, problems: Problems) -> dict | None:
     policy = read_object(value, POLICY, where, problems)
     if policy is None:
         return None
-    stored = {
-        key: str(item) if isinstance(item, Decimal) else item
-        for key, item in policy.items()
-        if item is not None
-    }
+    stored = _stored(policy)
     view = StorePolicy(stored)
     if view.min_invoice_amount > view.max_invoice_amount:
         problems.add(where, "min_invoice_amount is above max_invoice_amount")
     return stored
+
+
+def _stored(value):
+    """A value as kept in the JSON policy: decimals as strings, absent (None) keys left out."""
+    if isinstance(value, dict):
+        return {key: _stored(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_stored(item) for item in value]
+    return str(value) if isinstance(value, Decimal) else value
 
 
 STORE = {
@@ -208,6 +229,23 @@ LINE = {
     "delivered_at": Field(timestamp),
     "supplier": Field(text(_max_length(Supplier, "code"), blank=False)),
     "image_url": Field(url, default=""),
+    # Totals for the whole line (not per unit), in the store currency.
+    "discount": Field(_line_decimal("discount"), default=Decimal("0.00")),
+    "tax": Field(_line_decimal("tax"), default=Decimal("0.00")),
+}
+
+# How the order was paid, so that refunds can go back through the payment provider.
+PAYMENT = {
+    "provider": Field(
+        text(
+            _max_length(Order, "payment_provider"),
+            blank=False,
+            pattern=r"[a-z0-9_-]+",
+            pattern_hint="a provider name in lower case, such as stripe",
+        ),
+        required=True,
+    ),
+    "payment_intent": Field(text(_max_length(Order, "payment_intent"), blank=False), required=True),
 }
 
 ORDER = {
@@ -220,6 +258,7 @@ ORDER = {
     "customer": Field(object_of(CUSTOMER), required=True),
     "shipping_address": Field(object_of(ADDRESS), required=True),
     "lines": Field(_unique_by("line_number", object_of(LINE), non_empty=True), required=True),
+    "payment": Field(object_of(PAYMENT)),
 }
 
 
@@ -280,6 +319,8 @@ def read_order(value, where: str, problems: Problems) -> OrderRow | None:
     # Invalid lines stay as None so that indexes keep matching the document.
     lines = order["lines"] or []
     customer = order["customer"] or {}
+    payment = order["payment"] or {}
+    _check_money(order, where, problems)
     row = OrderRow(
         where=where,
         store_code=order["store"],
@@ -292,6 +333,8 @@ def read_order(value, where: str, problems: Problems) -> OrderRow | None:
             "customer_email": customer.get("email"),
             "customer_name": customer.get("name"),
             "shipping_address": order["shipping_address"],
+            "payment_provider": payment.get("provider") or "",
+            "payment_intent": payment.get("payment_intent") or "",
         },
         lines=lines,
     )
@@ -301,6 +344,30 @@ def read_order(value, where: str, problems: Problems) -> OrderRow | None:
             message + suffix for message in problems.messages[first_problem:]
         ]
     return row
+
+
+def _check_money(order: dict, where: str, problems: Problems) -> None:
+    """A line's discount cannot exceed its price plus tax; a Stripe payment is a PaymentIntent."""
+    for index, line in enumerate(order["lines"] or []):
+        if not line or None in (
+            line["unit_price"],
+            line["quantity"],
+            line["discount"],
+            line["tax"],
+        ):
+            continue
+        if line["discount"] > line["unit_price"] * line["quantity"] + line["tax"]:
+            problems.add(
+                f"{where}.lines[{index}].discount",
+                "is more than the line's price plus tax (the amount paid would be negative)",
+            )
+    payment = order["payment"] or {}
+    intent = payment.get("payment_intent")
+    if payment.get("provider") == "stripe" and intent and not intent.startswith("pi_"):
+        problems.add(
+            f"{where}.payment.payment_intent",
+            f'"{intent}" is not a Stripe PaymentIntent id (pi_...)',
+        )
 
 
 def read_document(document, problems: Problems) -> Document:

@@ -29,6 +29,8 @@ ORDER_FIELDS = (
     "customer_email",
     "customer_name",
     "shipping_address",
+    "payment_provider",
+    "payment_intent",
 )
 LINE_FIELDS = (
     "item_id",
@@ -45,6 +47,8 @@ LINE_FIELDS = (
     "delivered_at",
     "supplier",
     "image_url",
+    "discount",
+    "tax",
 )
 # Compared and set by attribute name, so a line's supplier is never fetched to compare it.
 LINE_ATTNAMES = tuple(OrderLine._meta.get_field(name).attname for name in LINE_FIELDS)
