@@ -3,10 +3,12 @@
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
-from rma.models import Notification, RmaEvent, RmaStatus, WebhookDelivery
-from rma.selectors import rmas_with_lines
+from rma.models import Notification, Rma, RmaEvent, RmaLine, RmaStatus, WebhookDelivery
+from rma.selectors import orders_for_eligibility, rmas_with_lines
 from rma.services.actors import Actor
 from rma.services.rma_request import RequestContext, RequestedLine, rma_request
 from rma.services.rma_resolve import LineResolution, rma_resolve
@@ -14,6 +16,8 @@ from tests.factories import (
     EligibilityOverrideFactory,
     OrderFactory,
     OrderLineFactory,
+    RmaFactory,
+    RmaLineFactory,
     StoreFactory,
     SupplierFactory,
     WebhookEndpointFactory,
@@ -114,6 +118,35 @@ def test_quantity_held_by_earlier_rmas_is_not_returnable_again(order):
     with pytest.raises(RmaError) as refused:
         request(order, RequestedLine(1, 1, "TOO_SMALL"))
     assert [item.code for item in refused.value.items] == ["RMA 1007"]
+
+
+def written_rows() -> dict:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Rma, RmaLine, RmaEvent, Notification, WebhookDelivery)
+    }
+
+
+def test_quantity_taken_after_the_eligibility_was_read_is_refused_under_the_lock(
+    order, django_capture_on_commit_callbacks
+):
+    """The shopper's page showed 2 returnable; before the form is sent another request
+    takes both. Only the check made afresh under the order's lock can see it."""
+    WebhookEndpointFactory(store=order.store)
+    shown = orders_for_eligibility().get(pk=order.pk)  # what the order page evaluated
+    [verdict] = [v for v in evaluate_order(shown, now=timezone.now()) if v.line_number == 1]
+    assert (verdict.returnable_quantity, verdict.codes) == (2, ())
+    meanwhile = RmaFactory(order=order)
+    RmaLineFactory(rma=meanwhile, order_line=verdict.line, quantity=2)
+    before = written_rows()
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RmaError) as refused:
+        request(shown, RequestedLine(1, 1, "TOO_SMALL"))
+
+    assert refused.value.code == "RMA 1007"
+    assert [(item.line_number, item.code) for item in refused.value.items] == [(1, "RMA 1007")]
+    assert written_rows() == before
+    assert callbacks == []
 
 
 def test_item_id_that_does_not_match_the_line_is_1005(order):
