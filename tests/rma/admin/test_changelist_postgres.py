@@ -1,11 +1,12 @@
-"""The RMA list stays fast on a large table (PostgreSQL, 200,000 RMAs).
+"""The RMA list on a large table (PostgreSQL, 200,000 RMAs) does work that does not grow.
 
-A bounded number of queries for the list, a work queue and searches; no count of the
-whole table (the paginator takes the planner's estimate); searches use indexes.
+The same small number of queries for the list, any page of it, a work queue and
+searches; no count of the whole table (the paginator takes the planner's estimate);
+pages are read through the ordering's index, searches through theirs. (No stopwatch:
+a busy machine makes any time limit flaky; `make bench` is where time is measured.)
 """
 
 import re
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -121,16 +122,15 @@ def counts_whole_table(sql: str) -> bool:
     )
 
 
-def load(client, params):
-    started = time.monotonic()
+def load(client, params, query_counts: set[int]):
+    """GET the list; its query count joins `query_counts` (the test expects one value)."""
     with CaptureQueriesContext(connection) as queries:
         response = client.get(CHANGELIST, params)
-    elapsed = time.monotonic() - started
     assert response.status_code == 200
     sqls = [query["sql"] for query in queries.captured_queries]
     assert len(sqls) <= MAX_QUERIES, "\n".join(sqls)
     assert not [sql for sql in sqls if counts_whole_table(sql)]
-    assert elapsed < 5, f"{params} took {elapsed:.1f}s"
+    query_counts.add(len(sqls))
     return response, sqls
 
 
@@ -144,31 +144,54 @@ def result_query(sqls: list[str]) -> str:
     return next(sql for sql in sqls if "ORDER BY" in sql and 'FROM "rma_rma"' in sql)
 
 
-def test_changelist_and_searches_on_200k_rmas(agent, login, large_table):
+def newest_first(rmas) -> list[tuple]:
+    return [(rma.created_at, rma.pk) for rma in rmas]
+
+
+def test_changelist_pages_and_searches_on_200k_rmas(agent, login, large_table):
     client = login(agent)
     client.get(CHANGELIST)  # session, permissions and content types cached
+    query_counts: set[int] = set()
 
-    response, _ = load(client, {})
+    response, sqls = load(client, {}, query_counts)
     changelist = response.context["cl"]
     assert changelist.paginator.count_is_estimate
     assert abs(changelist.result_count - (RMAS + 1)) < RMAS * 0.1
     assert len(changelist.result_list) == 50
     assert "about" in response.content.decode()
+    first_page = newest_first(changelist.result_list)
+    assert first_page == sorted(first_page, reverse=True)
+    assert "Seq Scan on rma_rma" not in plan(result_query(sqls))
 
-    queue, _ = load(client, {"queue": "review"})
+    # Later pages: the next 50 in the same order, read with the same queries.
+    second, _ = load(client, {"p": 2}, query_counts)
+    second_page = newest_first(second.context["cl"].result_list)
+    assert len(second_page) == 50
+    assert second_page == sorted(second_page, reverse=True)
+    assert first_page[-1] > second_page[0], "page 2 continues where page 1 ended"
+    deep, sqls = load(client, {"p": 100}, query_counts)
+    deep_page = newest_first(deep.context["cl"].result_list)
+    assert len(deep_page) == 50
+    assert second_page[-1] > deep_page[0]
+    assert "Seq Scan on rma_rma" not in plan(result_query(sqls))
+
+    queue, _ = load(client, {"queue": "review"}, query_counts)
     assert "Awaiting review (4000)" in queue.content.decode()
     assert {rma.status for rma in queue.context["cl"].result_list} == {RmaStatus.REQUESTED}
 
     number = large_table.rma_number
     for typed in (number, number.replace("-", "").lower()):
-        found, sqls = load(client, {"q": typed})
+        found, sqls = load(client, {"q": typed}, query_counts)
         assert list(found.context["cl"].result_list) == [large_table], typed
         assert "Seq Scan on rma_rma" not in plan(result_query(sqls)), typed
 
     for term in ("so-target", "ada@example.com", "PG-7"):
-        found, sqls = load(client, {"q": term})
+        found, sqls = load(client, {"q": term}, query_counts)
         orders = {rma.order.order_id for rma in found.context["cl"].result_list}
         assert orders == ({"PG-7"} if term == "PG-7" else {"SO-TARGET"}), term
         query_plan = plan(result_query(sqls))
         assert "Seq Scan on rma_rma" not in query_plan, (term, query_plan)
         assert "Seq Scan on rma_order" not in query_plan, (term, query_plan)
+
+    # Lists, pages, the queue and every search: one query count, whatever the rows.
+    assert len(query_counts) == 1, query_counts
