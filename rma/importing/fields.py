@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
@@ -23,7 +24,12 @@ from django.core.validators import URLValidator, validate_email
 MAX_INTEGER = 2**31 - 1
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 # Never wanted in names, addresses or codes; NUL cannot even be stored by PostgreSQL.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# Every text of the format is one line: names, titles, codes and addresses go into email
+# subjects and headers, where a line break makes every email of the store fail to send.
+LINE_BREAKS = re.compile(r"[\n\r\x85\u2028\u2029]")
+# A lone surrogate (JSON "\ud800") is not text: no database or email can encode it.
+SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 class Invalid(Exception):
@@ -37,7 +43,9 @@ class Problems:
         self.messages: list[str] = []
 
     def add(self, where: str, message: str) -> None:
-        self.messages.append(f"{where}: {message}" if where else message)
+        message = f"{where}: {message}" if where else message
+        # A message quoting a key or value with a lone surrogate must still print and encode.
+        self.messages.append(message.encode("utf-8", "backslashreplace").decode("utf-8"))
 
     def __bool__(self) -> bool:
         return bool(self.messages)
@@ -50,9 +58,23 @@ def join(where: str, key: str) -> str:
     return f"{where}.{key}" if where and key else where or key
 
 
+def one_line(value: str) -> None:
+    """Refuse a text that is not valid Unicode or that spans several lines."""
+    if match := SURROGATES.search(value):
+        raise Invalid(
+            f"is not valid Unicode text: it contains a lone surrogate (\\u{ord(match[0]):04x})"
+        )
+    if LINE_BREAKS.search(value):
+        raise Invalid("must be a single line, without line breaks")
+
+
 def simple(parse: Callable[[object], object]) -> Reader:
+    """A reader from a parser; every string is checked by `one_line` first."""
+
     def read(value, where: str, problems: Problems):
         try:
+            if isinstance(value, str):
+                one_line(value)
             return parse(value)
         except Invalid as error:
             problems.add(where, str(error))
@@ -231,19 +253,31 @@ def _timestamp(value):
     return moment
 
 
-def _validated(validator, what: str) -> Reader:
-    """A string accepted by a Django validator."""
+def _validated(validator, what: str, *, max_length: int, check=None) -> Reader:
+    """A string of at most `max_length` characters accepted by a Django validator."""
 
     def parse(value):
         if not isinstance(value, str):
             raise Invalid(f"must be {what}, not {type_name(value)}")
+        if len(value) > max_length:
+            raise Invalid(f"must be at most {max_length} characters")
         try:
             validator(value)
         except ValidationError:
             raise Invalid(f'"{value}" is not {what}') from None
+        if check:
+            check(value)
         return value
 
     return simple(parse)
+
+
+def _without_credentials(value: str) -> None:
+    # A URL's origin goes into the page's Content-Security-Policy; its user name and
+    # password part may hold ";" or "," (which end a directive or a policy there), and
+    # has no place in a public image link anyway.
+    if "@" in urlsplit(value).netloc:
+        raise Invalid(f'"{value}" must not contain a user name or password')
 
 
 @cache
@@ -259,6 +293,12 @@ def _timezone(value):
 
 boolean = simple(_boolean)
 timestamp = simple(_timestamp)
-email = _validated(validate_email, "a valid email address")
-url = _validated(URLValidator(schemes=["http", "https"]), "a valid http(s) URL")
+# The lengths of Django's EmailField and URLField, which the models use.
+email = _validated(validate_email, "a valid email address", max_length=254)
+url = _validated(
+    URLValidator(schemes=["http", "https"]),
+    "a valid http(s) URL",
+    max_length=200,
+    check=_without_credentials,
+)
 timezone_name = simple(_timezone)

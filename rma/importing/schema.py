@@ -33,6 +33,9 @@ from .fields import (
     url,
 )
 
+# The most units one order line may have. A store sells far fewer per order; a larger
+# figure is a data error upstream (and would only burden every page showing the line).
+MAX_LINE_QUANTITY = 10_000
 WEIGHT_UNITS = ("lb", "oz", "kg", "g")
 DIMENSION_UNITS = ("in", "cm")
 
@@ -218,7 +221,7 @@ LINE = {
     "item_id": Field(text(_max_length(OrderLine, "item_id"), blank=False), required=True),
     "title": Field(text(_max_length(OrderLine, "title")), default=""),
     "department": Field(text(_max_length(OrderLine, "department")), default=""),
-    "quantity": Field(integer(minimum=1), required=True),
+    "quantity": Field(integer(minimum=1, maximum=MAX_LINE_QUANTITY), required=True),
     "unit_price": Field(_line_decimal("unit_price"), required=True),
     "weight": Field(_line_decimal("weight"), default=Decimal(0)),
     "length": Field(_line_decimal("length"), default=Decimal(0)),

@@ -14,6 +14,8 @@ def read_json(data: bytes, source: str):
     """Parse an import document; JSON numbers with a fraction become Decimal, never float."""
     try:
         return json.loads(data, parse_float=Decimal)
+    except RecursionError:
+        raise CommandError(f"{source} is not valid JSON: it is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise CommandError(f"{source} is not valid JSON: {error}") from None
 
