@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "axes",
     "rma",
     "labels",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outboxes": {"task": "rma.sweep", "schedule": 60.0},
     "expire-rmas": {"task": "rma.expire_overdue", "schedule": 15 * 60.0},
     "purge-api-transactions": {"task": "rma.purge_api_transactions", "schedule": 24 * 3600.0},
+    "sweep-refunds": {"task": "payments.sweep_refunds", "schedule": 60.0},
 }
 # generateRMA replays a transactionId's first response for this long (SPEC: at least 7 days).
 API_TRANSACTION_RETENTION_DAYS = max(7, env.int("API_TRANSACTION_RETENTION_DAYS", default=30))
@@ -179,6 +181,10 @@ LABEL_SERVICE = env("LABEL_SERVICE", default="builtin")
 LABEL_SERVICE_URL = env("LABEL_SERVICE_URL", default="")
 LABEL_SERVICE_API_KEY = env("LABEL_SERVICE_API_KEY", default="")
 LABEL_SERVICE_TIMEOUT = env.float("LABEL_SERVICE_TIMEOUT", default=10.0)
+
+# Outbound HTTP (webhooks, label service, carriers, refunds) reaches public addresses only;
+# 1 lets it reach loopback and private networks too (local development, tests).
+ALLOW_PRIVATE_OUTBOUND = env.bool("ALLOW_PRIVATE_OUTBOUND", default=False)
 # Carriers (LABEL_SERVICE=easypost or shippo, docs/labels.md). The API bases default to
 # the libraries' own; tests point them at local fakes.
 EASYPOST_API_KEY = env("EASYPOST_API_KEY", default="")
@@ -187,6 +193,12 @@ EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
 SHIPPO_API_KEY = env("SHIPPO_API_KEY", default="")
 SHIPPO_API_BASE = env("SHIPPO_API_BASE", default="https://api.goshippo.com")
 SHIPPO_WEBHOOK_TOKEN = env("SHIPPO_WEBHOOK_TOKEN", default="")
+
+# Refunds (docs/money.md): none (the rma.resolved webhook tells the store) or stripe.
+REFUND_SERVICE = env("REFUND_SERVICE", default="none")
+STRIPE_API_KEY = env("STRIPE_API_KEY", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=10.0)
 
 # Signed links (status page, label download) stay valid this long.
 SIGNED_LINK_MAX_AGE_DAYS = env.int("SIGNED_LINK_MAX_AGE_DAYS", default=180)
