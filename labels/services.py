@@ -25,19 +25,23 @@ from django.utils import timezone
 
 from rma.errors import DESCRIPTIONS, RequestError
 from rma.models import LabelStatus, Rma, RmaStatus
+from rma.policy import StorePolicy
 from rma.queue import enqueue_on_commit
 from rma.selectors import rmas_with_lines
 from rma.services.actors import Actor
 from rma.services.events import record_event
 
 from .adapters import (
+    IssuedLabel,
     LabelRequest,
     LabelService,
     LabelServiceError,
     PermanentLabelError,
+    VoidRequest,
     get_label_service,
+    label_service_named,
 )
-from .models import ReturnLabel
+from .models import RefundStatus, ReturnLabel
 from .package import Package, package_for_rma, package_info
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,10 @@ logger = logging.getLogger(__name__)
 EVENT_ISSUED = "rma.label_issued"
 EVENT_FAILED = "rma.label_failed"
 EVENT_REISSUED = "rma.label_reissued"
+EVENT_VOIDED = "rma.label_voided"
+EVENT_REFUNDED = "rma.label_refund"
+# The shopper chose a QR code instead of a printed label (in the `rma.created` event).
+LABEL_FORMAT_QR = "QR"
 CURRENT_STATUSES = (LabelStatus.PENDING, LabelStatus.ISSUED)
 REASON_LENGTH = ReturnLabel._meta.get_field("failure_reason").max_length
 RMA_LABEL_FIELDS = [
@@ -67,8 +75,19 @@ def claim_duration() -> dt.timedelta:
     return dt.timedelta(seconds=4 * settings.LABEL_SERVICE_TIMEOUT + 30)
 
 
-def label_request_for_rma(rma: Rma, package: Package) -> LabelRequest:
-    """What the label service is told: from the shopper's address to the return destination."""
+def label_qr_code_chosen(rma: Rma) -> bool:
+    """The shopper asked for a QR code instead of a printed label (portal, "no printer")."""
+    return rma.events.filter(type="rma.created", data__labelFormat=LABEL_FORMAT_QR).exists()
+
+
+def label_request_for_rma(
+    rma: Rma, package: Package, *, label: ReturnLabel | None = None
+) -> LabelRequest:
+    """What the label service is told: from the shopper's address to the return destination.
+
+    With `label` (the claimed one), the carrier adapters also get the store's rate rules,
+    the shopper's QR code choice and the shipment an earlier attempt created.
+    """
     order = rma.order
     destination = rma.supplier.return_address if rma.supplier_id else rma.store.return_address
     shipping_address = dict(order.shipping_address or {})
@@ -83,7 +102,24 @@ def label_request_for_rma(rma: Rma, package: Package) -> LabelRequest:
         },
         to_address=dict(destination or {}),
         package=package_info(package),
+        **(_carrier_fields(rma, label) if label is not None else {}),
     )
+
+
+def _carrier_fields(rma: Rma, label: ReturnLabel) -> dict:
+    policy = StorePolicy.of(rma.store).label
+    label_id = label.pk
+
+    def record_shipment(shipment_id: str) -> None:
+        # Outside any transaction, before buying: a retry finds it and does not buy twice.
+        ReturnLabel.objects.filter(pk=label_id).update(shipment_id=shipment_id[:100])
+
+    return {
+        "label_policy": policy,
+        "qr_code": policy.qr_code and label_qr_code_chosen(rma),
+        "shipment_id": label.shipment_id,
+        "record_shipment": record_shipment,
+    }
 
 
 @dataclass(frozen=True)
@@ -126,18 +162,30 @@ def label_issue(*, rma_id: int) -> ReturnLabel | None:
         file_field.generate_filename(None, f"{claimed.request.rma_number}.pdf"),
         ContentFile(issued.pdf),
     )
+    qr_field = ReturnLabel._meta.get_field("qr_code")
+    qr_name = (
+        qr_field.storage.save(
+            qr_field.generate_filename(None, f"{claimed.request.rma_number}.png"),
+            ContentFile(issued.qr_code),
+        )
+        if issued.qr_code
+        else ""
+    )
     label = None
     try:
         label = _label_record(
             rma_id=rma_id,
             label_id=claimed.label_id,
-            carrier=issued.carrier,
-            tracking_number=issued.tracking_number,
+            issued=issued,
             file_name=file_name,
+            qr_name=qr_name,
+            refunds_labels=service.refunds_labels,
         )
     finally:
         if label is None or label.file.name != file_name:
             file_field.storage.delete(file_name)
+            if qr_name:
+                qr_field.storage.delete(qr_name)
     return label
 
 
@@ -171,7 +219,7 @@ def _label_claim(*, rma_id: int, service: LabelService) -> _Claim | ReturnLabel 
     current.attempts += 1
     current.claimed_until = now + claim_duration()
     current.save(update_fields=["service", "attempts", "claimed_until"])
-    return _Claim(label_id=current.pk, request=label_request_for_rma(rma, package))
+    return _Claim(label_id=current.pk, request=label_request_for_rma(rma, package, label=current))
 
 
 @transaction.atomic
@@ -182,32 +230,68 @@ def _label_release(*, label_id: int, reason: str) -> None:
     )
 
 
+CARRIER_FIELDS = [
+    "carrier",
+    "tracking_number",
+    "service_level",
+    "rate",
+    "rate_currency",
+    "shipment_id",
+    "carrier_label_id",
+]
+
+
+def _set_carrier_fields(label: ReturnLabel, issued: IssuedLabel) -> None:
+    label.carrier = issued.carrier[:64]
+    label.tracking_number = issued.tracking_number[:64]
+    label.service_level = issued.service_level[:100]
+    label.rate = issued.rate
+    label.rate_currency = issued.rate_currency[:3]
+    label.shipment_id = (issued.shipment_id or label.shipment_id)[:100]
+    label.carrier_label_id = issued.carrier_label_id[:100]
+
+
 @transaction.atomic
 def _label_record(
-    *, rma_id: int, label_id: int, carrier: str, tracking_number: str, file_name: str
+    *,
+    rma_id: int,
+    label_id: int,
+    issued: IssuedLabel,
+    file_name: str,
+    qr_name: str = "",
+    refunds_labels: bool = False,
 ) -> ReturnLabel | None:
-    """Mark the claimed label ISSUED, unless it was voided or settled meanwhile."""
+    """Mark the claimed label ISSUED, unless it was voided or settled meanwhile.
+
+    A carrier label bought for a label voided meanwhile (the RMA was cancelled during
+    the purchase) is refunded: its carrier references are kept and the refund queued.
+    """
     rma = Rma.objects.select_for_update().get(pk=rma_id)
     label = ReturnLabel.objects.get(pk=label_id)
     if label.status != LabelStatus.PENDING:
+        if label.status == LabelStatus.VOIDED and refunds_labels and not label.refund_status:
+            _set_carrier_fields(label, issued)
+            label.refund_status = RefundStatus.PENDING
+            label.save(update_fields=[*CARRIER_FIELDS, "refund_status"])
+            enqueue_on_commit("labels.refund_label", label_id=label.pk)
         return (
             ReturnLabel.objects.filter(rma=rma, status=LabelStatus.ISSUED).first()
             if rma.label_status == LabelStatus.ISSUED
             else None
         )
     label.status = LabelStatus.ISSUED
-    label.carrier = carrier[:64]
-    label.tracking_number = tracking_number[:64]
+    _set_carrier_fields(label, issued)
     label.file.name = file_name
+    label.qr_code.name = qr_name
     label.issued_at = timezone.now()
     label.claimed_until = None
     label.failure_reason = ""
     label.save(
         update_fields=[
             "status",
-            "carrier",
-            "tracking_number",
+            *CARRIER_FIELDS,
             "file",
+            "qr_code",
             "issued_at",
             "claimed_until",
             "failure_reason",
@@ -228,6 +312,16 @@ def _label_record(
             "service": label.service,
             "carrier": label.carrier,
             "trackingNumber": label.tracking_number,
+            **(
+                {
+                    "serviceLevel": label.service_level,
+                    "rate": str(label.rate) if label.rate is not None else None,
+                    "currency": label.rate_currency,
+                    "shipmentId": label.shipment_id,
+                }
+                if label.shipment_id
+                else {}
+            ),
         },
     )
     return label
@@ -289,10 +383,18 @@ def label_reissue(*, rma: Rma, actor_user=None, reason: str = "") -> ReturnLabel
     current = ReturnLabel.objects.filter(rma=rma, status__in=CURRENT_STATUSES).first()
     if current is not None:
         # Voided before the new label exists: one current label per RMA at any moment.
+        changed = ["status", "voided_at", "claimed_until"]
+        if current.status == LabelStatus.ISSUED and (
+            current.shipment_id or current.carrier_label_id
+        ):
+            # A carrier label that is replaced is refunded, like a cancelled one.
+            current.refund_status = RefundStatus.PENDING
+            changed.append("refund_status")
+            enqueue_on_commit("labels.refund_label", label_id=current.pk)
         current.status = LabelStatus.VOIDED
         current.voided_at = timezone.now()
         current.claimed_until = None
-        current.save(update_fields=["status", "voided_at", "claimed_until"])
+        current.save(update_fields=changed)
     label = ReturnLabel.objects.create(rma=rma, service=get_label_service().name)
     rma.label_status = LabelStatus.PENDING
     rma.label_carrier = ""
@@ -329,3 +431,107 @@ def label_claim_lapses_in(*, rma_id: int) -> float | None:
         .first()
     )
     return None if claimed_until is None else (claimed_until - now).total_seconds()
+
+
+def label_void(*, rma: Rma, reason: str) -> ReturnLabel | None:
+    """Void the RMA's current label when the return is cancelled or expires.
+
+    Call inside the transaction that changes the RMA's status (it holds the RMA's row
+    lock). The label stops downloading at once; a label a carrier sold is refunded
+    after commit (`labels.refund_label`). A PENDING label being bought right now is
+    voided too: the worker's late result is refunded when it arrives. Returns the voided
+    label, or None when the RMA had none current.
+    """
+    label = (
+        ReturnLabel.objects.select_for_update().filter(rma=rma, status__in=CURRENT_STATUSES).first()
+    )
+    if label is None:
+        return None
+    was_issued = label.status == LabelStatus.ISSUED
+    label.status = LabelStatus.VOIDED
+    label.voided_at = timezone.now()
+    label.claimed_until = None
+    changed = ["status", "voided_at", "claimed_until"]
+    if was_issued and (label.shipment_id or label.carrier_label_id):
+        label.refund_status = RefundStatus.PENDING
+        changed.append("refund_status")
+        enqueue_on_commit("labels.refund_label", label_id=label.pk)
+    label.save(update_fields=changed)
+    rma.label_status = LabelStatus.VOIDED
+    rma.label_file.name = ""
+    rma.save(update_fields=["label_status", "label_file", "updated_at"])
+    record_event(
+        rma=rma,
+        type=EVENT_VOIDED,
+        actor=Actor.system(),
+        data={
+            "labelId": label.pk,
+            "reason": reason,
+            "refund": label.refund_status or None,
+        },
+    )
+    return label
+
+
+def label_refund(*, label_id: int) -> ReturnLabel | None:
+    """Ask the carrier to refund a voided label whose refund is PENDING; idempotent.
+
+    Claims the label like `label_issue` does (no transaction open during the call), so
+    a duplicated task asks the carrier once. Raises `TransientLabelError` (the refund
+    stays PENDING for a retry); a carrier's refusal is recorded as REJECTED with its
+    message for an agent. Returns the label, or None when there was nothing to do.
+    """
+    claimed = _refund_claim(label_id=label_id)
+    if claimed is None:
+        return None
+    label, service = claimed
+    request = VoidRequest(
+        rma_number=label.rma.rma_number,
+        tracking_number=label.tracking_number,
+        shipment_id=label.shipment_id,
+        carrier_label_id=label.carrier_label_id,
+    )
+    try:
+        outcome = service.refund(request)
+    except PermanentLabelError as error:
+        return _refund_record(label_id=label_id, outcome=RefundStatus.REJECTED, error=str(error))
+    except LabelServiceError:
+        ReturnLabel.objects.filter(pk=label_id).update(claimed_until=None)
+        raise
+    return _refund_record(label_id=label_id, outcome=outcome, error="")
+
+
+@transaction.atomic
+def _refund_claim(*, label_id: int):
+    label = (
+        ReturnLabel.objects.select_for_update()
+        .select_related("rma")
+        .filter(pk=label_id, status=LabelStatus.VOIDED, refund_status=RefundStatus.PENDING)
+        .first()
+    )
+    now = timezone.now()
+    if label is None or (label.claimed_until and label.claimed_until > now):
+        return None
+    label.claimed_until = now + claim_duration()
+    label.save(update_fields=["claimed_until"])
+    return label, label_service_named(label.service)
+
+
+@transaction.atomic
+def _refund_record(*, label_id: int, outcome: str, error: str) -> ReturnLabel:
+    label = ReturnLabel.objects.select_for_update().select_related("rma").get(pk=label_id)
+    label.refund_status = outcome
+    label.refund_error = error[:REASON_LENGTH]
+    label.claimed_until = None
+    label.save(update_fields=["refund_status", "refund_error", "claimed_until"])
+    record_event(
+        rma=label.rma,
+        type=EVENT_REFUNDED,
+        actor=Actor.system(),
+        data={
+            "labelId": label.pk,
+            "status": outcome,
+            **({"error": label.refund_error} if error else {}),
+        },
+    )
+    return label

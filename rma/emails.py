@@ -27,11 +27,16 @@ def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
         "received": _("We received your parcel for return %(numbers)s"),
         "received_at_counter": _("We received your return %(numbers)s"),
         "resolved": _("Your return %(numbers)s is complete"),
+        "in_transit": _("Your return %(numbers)s is on its way"),
+        "supplier_cancelled": _("Return %(numbers)s is cancelled"),
+        "supplier_expired": _("Return %(numbers)s has expired"),
     }
     return f"{store_name}: " + subjects[kind] % {"numbers": numbers}
 
 
 DEFAULT_BRAND_COLOUR = "#1d4ed8"
+# Emails to a dropship supplier rather than the shopper.
+SUPPLIER_KINDS = frozenset({"supplier_notice", "supplier_cancelled", "supplier_expired"})
 
 
 def email_colours(store) -> dict:
@@ -87,7 +92,7 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
             for rma in rmas
         ],
         "label_pending": any(rma.label_status == LabelStatus.FAILED for rma in rmas),
-        "for_supplier": notification.kind == "supplier_notice",
+        "for_supplier": notification.kind in SUPPLIER_KINDS,
     }
     numbers = ", ".join(rma.rma_number for rma in rmas)
     message = EmailMultiAlternatives(

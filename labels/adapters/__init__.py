@@ -1,4 +1,4 @@
-"""Label service adapters (SPEC section 10): `builtin`, `http` and `none`."""
+"""Label service adapters: `builtin`, `http`, `none` and the carriers `easypost`, `shippo`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from .base import (
     LabelService,
     LabelServiceError,
     PermanentLabelError,
+    RefundOutcome,
     TransientLabelError,
+    VoidRequest,
 )
 
 __all__ = [
@@ -20,14 +22,22 @@ __all__ = [
     "LabelService",
     "LabelServiceError",
     "PermanentLabelError",
+    "RefundOutcome",
     "TransientLabelError",
+    "VoidRequest",
     "get_label_service",
+    "label_service_named",
 ]
 
 
 def get_label_service() -> LabelService:
-    """The adapter named by `settings.LABEL_SERVICE` (builtin, http or none)."""
-    name = (settings.LABEL_SERVICE or "builtin").strip().lower()
+    """The adapter named by `settings.LABEL_SERVICE` (builtin, http, none, easypost, shippo)."""
+    return label_service_named(settings.LABEL_SERVICE)
+
+
+def label_service_named(name: str) -> LabelService:
+    """The adapter of that name (a label is refunded by the service that issued it)."""
+    name = (name or "builtin").strip().lower()
     if name == "builtin":
         from .builtin import BuiltinLabelService
 
@@ -40,6 +50,14 @@ def get_label_service() -> LabelService:
         from .none import NoLabelService
 
         return NoLabelService()
+    if name == "easypost":
+        from .easypost import EasyPostLabelService
+
+        return EasyPostLabelService.from_settings()
+    if name == "shippo":
+        from .shippo import ShippoLabelService
+
+        return ShippoLabelService.from_settings()
     raise ImproperlyConfigured(
-        f"LABEL_SERVICE must be builtin, http or none, not {settings.LABEL_SERVICE!r}"
+        f"LABEL_SERVICE must be builtin, http, none, easypost or shippo, not {name!r}"
     )

@@ -7,7 +7,8 @@ or `{"carrier", "trackingNumber", "labelUrl"}`; a label URL is downloaded at onc
 
 Every call has a timeout. 5xx answers, timeouts and connection errors raise
 `TransientLabelError` (the task retries with backoff); any other refusal or a malformed
-answer raises `PermanentLabelError`.
+answer raises `PermanentLabelError`. Both URLs must resolve to public addresses
+(`returns_portal.outbound`); a private one is a `PermanentLabelError`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from returns_portal import outbound
 
 from .base import IssuedLabel, LabelRequest, LabelService, PermanentLabelError, TransientLabelError
 
@@ -99,13 +102,19 @@ class HttpLabelService(LabelService):
 
     def _call(self, method: str, url: str, **kwargs) -> requests.Response:
         try:
-            response = requests.request(
+            # The service's URL and the label URL it answers with both go through the
+            # outbound guard: public addresses only, checked on the resolved address.
+            response = outbound.request(
                 method,
                 url,
                 timeout=(self.timeout, self.timeout),
                 allow_redirects=False,
                 **kwargs,
             )
+        except outbound.AddressNotAllowed as error:
+            raise PermanentLabelError(
+                f"Label service call refused: {outbound.NOT_ALLOWED_MESSAGE}"
+            ) from error
         except TRANSIENT_REQUEST_ERRORS as error:
             raise TransientLabelError(f"Label service unreachable: {error}") from error
         except requests.RequestException as error:

@@ -7,9 +7,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from labels.services import label_void
 from rma import followups
 from rma.errors import RequestError, TransitionError
-from rma.models import Rma, RmaStatus
+from rma.models import Notification, Rma, RmaStatus
 from rma.policy import StorePolicy
 from rma.transitions import EVENT_FOR_STATUS, SHOPPER_CANCELLABLE, is_allowed
 
@@ -86,18 +87,43 @@ def rma_reject(*, rma: Rma, actor: Actor, reason: str) -> Rma:
     return rma_transition(rma=rma, to_status=RmaStatus.REJECTED, actor=actor, reason=reason.strip())
 
 
+@transaction.atomic
 def rma_cancel(*, rma: Rma, actor: Actor, reason: str = "") -> Rma:
-    """Cancel a request or an authorized return (shoppers only while it is cancellable)."""
+    """Cancel a request or an authorized return (shoppers only while it is cancellable).
+
+    Its label is voided (a carrier label refunded) and a dropship supplier told.
+    """
     if actor.type == "SHOPPER" and rma.status not in SHOPPER_CANCELLABLE:
         raise TransitionError(
             rma_number=rma.rma_number, from_status=rma.status, to_status=RmaStatus.CANCELLED
         )
-    return rma_transition(rma=rma, to_status=RmaStatus.CANCELLED, actor=actor, reason=reason)
+    locked = rma_transition(rma=rma, to_status=RmaStatus.CANCELLED, actor=actor, reason=reason)
+    _return_ended(locked, kind="supplier_cancelled", reason="cancelled")
+    return locked
 
 
+@transaction.atomic
 def rma_expire(*, rma: Rma, now: dt.datetime | None = None) -> Rma:
-    """Expire an authorized return not received in time; its quantities become returnable."""
+    """Expire an authorized return not received in time; its quantities become returnable.
+
+    Its label is voided (a carrier label refunded) and a dropship supplier told.
+    """
     now = now or timezone.now()
-    return rma_transition(
+    locked = rma_transition(
         rma=rma, to_status=RmaStatus.EXPIRED, actor=Actor.system("expiry"), now=now
     )
+    _return_ended(locked, kind="supplier_expired", reason="expired")
+    return locked
+
+
+def _return_ended(rma: Rma, *, kind: str, reason: str) -> None:
+    """A return that will not come: void its label; tell a supplier that expected it."""
+    label_void(rma=rma, reason=reason)
+    if (
+        rma.supplier_id
+        and rma.supplier.email
+        and Notification.objects.filter(rma=rma, kind="supplier_notice").exists()
+    ):
+        followups.notification_queue(
+            kind=kind, rmas=[rma], key=f"{kind}:rma:{rma.pk}", recipient=rma.supplier.email
+        )
