@@ -5,11 +5,11 @@ import contextlib
 import json
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from labels.adapters import PermanentLabelError, TransientLabelError
 from labels.adapters.http import HttpLabelService
@@ -24,7 +24,8 @@ LABEL_PDF = TINY_PDF + b"label from the service"
 class Reply:
     status: int = 200
     body: bytes = b""
-    delay: float = 0.0
+    # Answer only when the test releases the server (a service slower than any timeout).
+    held: bool = False
     content_type: str = "application/json"
 
 
@@ -47,6 +48,8 @@ class FakeLabelServer:
     replies: dict[str, Reply] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     port: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str = "/labels", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -62,8 +65,10 @@ def server():
             state.received.append(
                 Received(self.command, self.path, dict(self.headers), self.rfile.read(length))
             )
+            state.arrived.set()
             reply = state.replies.get(self.path, Reply(status=404))
-            time.sleep(reply.delay)
+            if reply.held:
+                state.released.wait(timeout=60)
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
@@ -82,6 +87,7 @@ def server():
     thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield state
+    state.released.set()
     httpd.shutdown()
     httpd.server_close()
 
@@ -171,11 +177,15 @@ def test_server_error_on_the_label_download_is_transient(server):
 
 
 def test_timeout_is_transient(server):
-    server.replies["/labels"] = Reply(body=b"{}", delay=1.0)
-    started = time.monotonic()
-    with pytest.raises(TransientLabelError):
+    # The service takes the request and never answers while the client waits.
+    server.replies["/labels"] = Reply(body=b"{}", held=True)
+    with pytest.raises(TransientLabelError) as raised:
         service_for(server.url(), timeout=0.2).issue(REQUEST)
-    assert time.monotonic() - started < 0.9
+
+    # The client gave up on its own timeout (not on an error answer, not on a refusal).
+    assert isinstance(raised.value.__cause__, requests.Timeout)
+    assert server.arrived.wait(timeout=30), "the service saw the request"
+    assert [(call.method, call.path) for call in server.received] == [("POST", "/labels")]
 
 
 def test_connection_refused_is_transient():
