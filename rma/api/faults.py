@@ -71,8 +71,11 @@ def timestamp(now: dt.datetime | None = None) -> str:
     return (now or timezone.now()).astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def fault_body(fault: ApiFault, *, request_id: str = "") -> dict:
-    """The fault document: `{"fault": {"code", "description", "createTimestamp", ...}}`."""
+def fault_body(fault: ApiFault, *, request_id: str = "", echo: dict | None = None) -> dict:
+    """The fault document: `{"fault": {"code", "description", "createTimestamp", ...}}`.
+
+    `echo`: the request's `orderType`/`storeType`, when its body could be read.
+    """
     body = {
         "code": fault.code,
         "description": fault.description,
@@ -84,7 +87,12 @@ def fault_body(fault: ApiFault, *, request_id: str = "") -> dict:
         body["requestId"] = request_id
     if fault.items:
         body["items"] = [
-            {"lineNumber": item.line_number, "code": item.code, "description": item.description}
+            {
+                "lineNumber": str(item.line_number),
+                "code": item.code,
+                "description": item.description,
+            }
             for item in fault.items
         ]
+    body.update(echo or {})
     return {"fault": body}

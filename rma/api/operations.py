@@ -20,15 +20,23 @@ from rma.models import ApiKey, ApiTransaction, Channel, Store
 from rma.numbers import normalise_rma_number
 from rma.selectors import order_for_eligibility
 from rma.services.actors import Actor
-from rma.services.rma_request import RequestedLine, rma_request
+from rma.services.rma_request import RequestContext, RequestedLine, rma_request
 
 from . import selectors
 from .faults import ApiFault, invalid_request
-from .responses import eligibility_body, in_field_order, rmas_body
+from .responses import eligibility_body, generated_body, in_field_order, rmas_body
 
 DEFAULT_RESOLUTION = "REFUND"
 # Request fields recorded in the `rma.created` event (the service records the rest).
 EVENT_FIELDS = ("sourceName", "returnType", "requestTime", "transactionId", "representativeInfo")
+# Radial's request context: stored on each RMA.
+CONTEXT_FIELDS = {
+    "orderType": "order_type",
+    "storeType": "store_type",
+    "sourceName": "source_name",
+    "sourceLocationId": "source_location_id",
+    "returnType": "return_type",
+}
 
 
 def check_reference(payload: dict, *, store: Store, order_id: str) -> None:
@@ -44,11 +52,20 @@ def check_eligibility(*, store: Store, order_id: str, payload: dict) -> dict:
     order = order_for_eligibility(store=store, order_id=order_id)
     if order is None:
         raise ApiFault("RMA 1003")
-    return eligibility_body(order=order, verdicts=evaluate_order(order, now=timezone.now()))
+    return eligibility_body(
+        order=order, verdicts=evaluate_order(order, now=timezone.now()), request=payload
+    )
 
 
 def request_hash(payload: dict) -> str:
-    """The canonical request: validated (either format), keys sorted, nulls dropped."""
+    """The canonical request: validated (either format), keys sorted, nulls dropped.
+
+    Unknown fields are not in the validated request, so they change nothing;
+    `returnItemsReceived: false` is the same request as leaving it out.
+    """
+    payload = dict(payload)
+    if payload.get("returnItemsReceived") is False:
+        del payload["returnItemsReceived"]
     canonical = json.dumps(_without_nulls(payload), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -121,6 +138,8 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
             quantity=item["returnQuantity"],
             reason_code=item["returnReason"]["code"],
             item_id=item.get("itemId") or None,
+            reason_category=item["returnReason"].get("category") or "",
+            reason_description=item["returnReason"].get("description") or "",
         )
         for item in payload["items"]
     ]
@@ -136,13 +155,19 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
             event_data={"api": {key: payload[key] for key in EVENT_FIELDS if payload.get(key)}},
             # Any error rolls back generate_rma's transaction: no savepoint of its own.
             savepoint=False,
+            context=RequestContext(
+                **{field: payload.get(key) or "" for key, field in CONTEXT_FIELDS.items()}
+            ),
+            items_received=bool(payload.get("returnItemsReceived")),
+            # An order system's own reason codes are taken with its words for them.
+            unconfigured_reasons=True,
         )
     except RmaError as error:
         raise ApiFault(error.code, items=error.items) from None
     except RequestError as error:
         raise invalid_request(error.message) from None
     # The RMAs come back with their lines and supplier: the answer needs no query.
-    return rmas_body(order=order, rmas=rmas)
+    return generated_body(order=order, rmas=rmas, request=payload)
 
 
 def lookup_rma(*, store: Store, order_id: str, payload: dict) -> dict:
@@ -161,5 +186,8 @@ def lookup_rma(*, store: Store, order_id: str, payload: dict) -> dict:
         if not rmas:
             raise ApiFault("RMA 1009")
     return rmas_body(
-        order=order, rmas=rmas, package_info_required=payload.get("packageInfoRequired", False)
+        order=order,
+        rmas=rmas,
+        package_info_required=payload.get("packageInfoRequired", False),
+        request=payload,
     )

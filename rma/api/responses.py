@@ -10,14 +10,13 @@ import datetime as dt
 
 from labels.package import package_for_rma, package_info
 from rma.eligibility import LineEligibility
-from rma.models import Order, Rma
+from rma.models import Order, Rma, RmaLine
 from rma.policy import StorePolicy
 from rma.selectors import HOLDING_STATUSES
 
 ACTIVE_STATUSES = frozenset(HOLDING_STATUSES)
-# `returnReasonCode.category`: who is at fault, from the store's reason list.
-SELLER_FAULT = "SELLER_FAULT"
-CUSTOMER = "CUSTOMER"
+# Radial's request context, echoed in every response as the request sent it.
+ECHOED = ("orderType", "storeType")
 
 
 # Every response key in one order that agrees with each sequence of `schema/rma.xsd`. The
@@ -26,7 +25,9 @@ CUSTOMER = "CUSTOMER"
 # put back in this order so they are byte-for-byte the first response (and XML stays valid).
 FIELD_ORDER = (
     "orderId",
+    "orderType",
     "store",
+    "storeType",
     "rmaid",
     "status",
     "isRMAActive",
@@ -56,7 +57,6 @@ FIELD_ORDER = (
     "overridable",
     "items",
     "item",
-    "rmadetails",
     "returnLocation",
     "whsName",
     "whsStreet",
@@ -68,6 +68,7 @@ FIELD_ORDER = (
     "carrier",
     "trackingNumber",
     "packageInfo",
+    "rmadetails",
 )
 FIELD_RANK = {key: rank for rank, key in enumerate(FIELD_ORDER)}
 
@@ -82,18 +83,44 @@ def in_field_order(value):
     return value
 
 
-def iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None
+def creation_date(moment: dt.datetime) -> str:
+    """Radial's `creationDate`: UTC, `2020-05-07T14:54:15+0000`."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def eligibility_body(*, order: Order, verdicts: list[LineEligibility]) -> dict:
+def expiry_date(moment: dt.datetime | None) -> str | None:
+    """Radial's `expiryDate`: UTC with milliseconds and no offset, `2020-06-06T14:54:15.000`."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def echo(request: dict | None) -> dict:
+    """`orderType` and `storeType` as the request sent them (absent when it did not)."""
+    request = request or {}
+    return {key: request[key] for key in ECHOED if isinstance(request.get(key), str)}
+
+
+def head(order: Order, sent: dict) -> dict:
+    """`orderId`, `orderType`, `store`, `storeType`: the first keys of every body."""
+    return {
+        "orderId": order.order_id,
+        **({"orderType": sent["orderType"]} if "orderType" in sent else {}),
+        "store": order.store.code,
+        **({"storeType": sent["storeType"]} if "storeType" in sent else {}),
+    }
+
+
+def eligibility_body(
+    *, order: Order, verdicts: list[LineEligibility], request: dict | None = None
+) -> dict:
     """checkEligibility: every line with its quantities and every failing rule.
 
     The order is `eligible` when at least one of its lines can be returned.
     """
     items = [
         {
-            "lineNumber": verdict.line_number,
+            "lineNumber": str(verdict.line_number),
             "itemId": verdict.line.item_id,
             "orderedQuantity": verdict.ordered_quantity,
             "returnableQuantity": verdict.returnable_quantity,
@@ -110,8 +137,7 @@ def eligibility_body(*, order: Order, verdicts: list[LineEligibility]) -> dict:
         for verdict in verdicts
     ]
     return {
-        "orderId": order.order_id,
-        "store": order.store.code,
+        **head(order, echo(request)),
         "eligible": any(verdict.eligible for verdict in verdicts),
         "items": {"item": items},
     }
@@ -131,9 +157,12 @@ def return_location(rma: Rma) -> dict:
     }
 
 
-def reason_category(policy: StorePolicy, reason_code: str) -> str:
-    reason = policy.reason(reason_code)
-    return SELLER_FAULT if reason is not None and reason.seller_fault else CUSTOMER
+def reason_category(policy: StorePolicy, line: RmaLine) -> str:
+    """The category the request gave, else the store's description of the reason (else the
+    caller's description, else the code)."""
+    return line.reason_category or policy.reason_text(
+        line.reason_code, given=line.reason_description
+    )
 
 
 def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -> dict:
@@ -142,17 +171,17 @@ def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -
         "rmaid": rma.rma_number,
         "status": rma.status,
         "isRMAActive": rma.status in ACTIVE_STATUSES,
-        "creationDate": iso(rma.created_at),
-        "expiryDate": iso(rma.expires_at),
+        "creationDate": creation_date(rma.created_at),
+        "expiryDate": expiry_date(rma.expires_at),
         "items": {
             "item": [
                 {
-                    "lineNumber": line.order_line.line_number,
+                    "lineNumber": str(line.order_line.line_number),
                     "itemId": line.order_line.item_id,
                     "returnQuantity": line.quantity,
                     "returnReasonCode": {
                         "value": line.reason_code,
-                        "category": reason_category(policy, line.reason_code),
+                        "category": reason_category(policy, line),
                     },
                 }
                 for line in rma.lines.all()
@@ -170,14 +199,36 @@ def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -
     return details
 
 
-def rmas_body(*, order: Order, rmas, package_info_required: bool = False) -> dict:
-    """generateRMA and lookupRMA: the order and one `rmadetails` entry per RMA."""
+def rmas_body(
+    *, order: Order, rmas, package_info_required: bool = False, request: dict | None = None
+) -> dict:
+    """lookupRMA: the order and one `rmadetails` entry per RMA."""
     policy = StorePolicy.of(order.store)
     return {
-        "orderId": order.order_id,
-        "store": order.store.code,
+        **head(order, echo(request)),
         "rmadetails": [
             rma_details(rma, policy=policy, package_info_required=package_info_required)
             for rma in rmas
         ],
+    }
+
+
+def generated_body(*, order: Order, rmas: list[Rma], request: dict | None = None) -> dict:
+    """generateRMA: Radial's shape for the first RMA created (its number, expiry, items and
+    return location at the top level), then `rmadetails` for every RMA of the request."""
+    body = rmas_body(order=order, rmas=rmas, request=request)
+    details = body.pop("rmadetails")
+    first = details[0]
+    return {
+        **body,
+        "rmaid": first["rmaid"],
+        "expiryDate": first["expiryDate"],
+        "items": {
+            "item": [
+                {key: item[key] for key in ("lineNumber", "itemId", "returnQuantity")}
+                for item in first["items"]["item"]
+            ]
+        },
+        "returnLocation": first["returnLocation"],
+        "rmadetails": details,
     }

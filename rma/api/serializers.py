@@ -1,9 +1,11 @@
 """Request validation and the documented shapes of the RMA service API (SPEC section 8).
 
 The request serializers validate what the JSON decoder and the XML decoder produce
-(the same dict either way). They are strict: a value of the wrong JSON type is
-refused rather than coerced, and an unknown key is refused rather than ignored, so a
-misspelt optional field never goes unnoticed. The limits match `schema/rma.xsd`.
+(the same dict either way). The types of known fields are strict: a value of the wrong
+JSON type is refused rather than coerced, except `lineNumber` and `returnQuantity`,
+which Radial's clients send as a number or as a string of digits. Unknown keys are
+ignored, at every level (Radial's clients send fields this service has no use for).
+The limits match `schema/rma.xsd`.
 
 The response serializers only describe the responses for the OpenAPI schema; the
 bodies themselves are built in `responses.py`.
@@ -34,6 +36,17 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class DigitsIntegerField(StrictIntegerField):
+    """A JSON integer, or a string of ASCII digits (`"1"`), as Radial's clients send them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if not (data.isascii() and data.isdigit()):
+                self.fail("invalid")
+            data = int(data)
+        return super().to_internal_value(data)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """A JSON boolean: not 0/1 or "true"."""
 
@@ -44,16 +57,8 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not know (at every level, as the XSD does)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: ["This field is not part of the request."] for key in unknown}
-                )
-        return super().to_internal_value(data)
+    """An object of known fields; unknown keys are ignored (left out of the validated data,
+    so they change neither the request nor its idempotency hash)."""
 
 
 def optional_text(max_length: int, **kwargs) -> StrictCharField:
@@ -63,10 +68,18 @@ def optional_text(max_length: int, **kwargs) -> StrictCharField:
 
 
 class OrderReferenceSerializer(StrictSerializer):
-    """`orderId` and `store` may repeat the URL; when they do, they must match it."""
+    """`orderId` and `store` may repeat the URL; when they do, they must match it.
+
+    Radial's request context comes with every operation: `orderType` and `storeType` are
+    echoed in the response; on generateRMA all four are stored with the RMA.
+    """
 
     orderId = StrictCharField(required=False, max_length=64)
+    orderType = optional_text(64)
     store = StrictCharField(required=False, max_length=32)
+    storeType = optional_text(64)
+    sourceName = optional_text(64)
+    sourceLocationId = optional_text(64)
 
 
 class EligibilityRequestSerializer(OrderReferenceSerializer):
@@ -80,10 +93,10 @@ class ReturnReasonSerializer(StrictSerializer):
 
 
 class RequestItemSerializer(StrictSerializer):
-    lineNumber = StrictIntegerField(**INT32)
+    lineNumber = DigitsIntegerField(**INT32)
     itemId = StrictCharField(required=False, allow_null=True, max_length=64)
     # Zero and negative quantities pass here: the service refuses them with RMA 1007.
-    returnQuantity = StrictIntegerField(**INT32)
+    returnQuantity = DigitsIntegerField(**INT32)
     returnReason = ReturnReasonSerializer()
 
 
@@ -95,8 +108,11 @@ class RepresentativeInfoSerializer(StrictSerializer):
 class RmaRequestSerializer(OrderReferenceSerializer):
     transactionId = StrictCharField(max_length=100)
     requestTime = optional_text(200)
-    sourceName = optional_text(200)
-    returnType = optional_text(200)
+    returnItemsReceived = StrictBooleanField(
+        required=False,
+        help_text="True: the goods are already taken back (e.g. at a store counter).",
+    )
+    returnType = optional_text(64)
     customerEmail = optional_text(254)
     resolution = StrictCharField(required=False, allow_null=True, max_length=64)
     items = RequestItemSerializer(many=True, allow_empty=False)
@@ -132,8 +148,20 @@ class IneligibilitySerializer(serializers.Serializer):
     overridable = serializers.BooleanField()
 
 
+def echo_fields() -> dict:
+    """`orderType` and `storeType` as the request sent them (absent when it did not)."""
+    return {
+        "orderType": serializers.CharField(required=False, help_text="As sent; absent if not."),
+        "storeType": serializers.CharField(required=False, help_text="As sent; absent if not."),
+    }
+
+
+class LineNumberField(serializers.CharField):
+    """Line numbers are written as strings of digits (`"1"`), as Radial writes them."""
+
+
 class EligibilityItemSerializer(serializers.Serializer):
-    lineNumber = serializers.IntegerField()
+    lineNumber = LineNumberField()
     itemId = serializers.CharField()
     orderedQuantity = serializers.IntegerField()
     returnableQuantity = serializers.IntegerField()
@@ -147,18 +175,22 @@ class EligibilityItemsSerializer(serializers.Serializer):
 
 class EligibilityResponseSerializer(serializers.Serializer):
     orderId = serializers.CharField()
+    orderType = echo_fields()["orderType"]
     store = serializers.CharField()
+    storeType = echo_fields()["storeType"]
     eligible = serializers.BooleanField(help_text="True when at least one line is returnable.")
     items = EligibilityItemsSerializer()
 
 
 class ReturnReasonCodeSerializer(serializers.Serializer):
     value = serializers.CharField()
-    category = serializers.CharField()
+    category = serializers.CharField(
+        help_text="The category sent with the request, else the store's description."
+    )
 
 
 class RmaItemSerializer(serializers.Serializer):
-    lineNumber = serializers.IntegerField()
+    lineNumber = LineNumberField()
     itemId = serializers.CharField()
     returnQuantity = serializers.IntegerField()
     returnReasonCode = ReturnReasonCodeSerializer()
@@ -206,8 +238,10 @@ class RmaDetailsSerializer(serializers.Serializer):
     rmaid = serializers.CharField()
     status = serializers.CharField()
     isRMAActive = serializers.BooleanField()
-    creationDate = serializers.DateTimeField()
-    expiryDate = serializers.DateTimeField(allow_null=True)
+    creationDate = serializers.CharField(help_text="UTC, YYYY-MM-DDTHH:MM:SS+0000.")
+    expiryDate = serializers.CharField(
+        allow_null=True, help_text="UTC, YYYY-MM-DDTHH:MM:SS.mmm; null while under review."
+    )
     items = RmaItemsSerializer()
     returnLocation = ReturnLocationSerializer()
     label = LabelSerializer()
@@ -216,14 +250,42 @@ class RmaDetailsSerializer(serializers.Serializer):
     )
 
 
-class RmaResponseSerializer(serializers.Serializer):
+class RmaLookupResponseSerializer(serializers.Serializer):
     orderId = serializers.CharField()
+    orderType = echo_fields()["orderType"]
     store = serializers.CharField()
+    storeType = echo_fields()["storeType"]
+    rmadetails = RmaDetailsSerializer(many=True)
+
+
+class SummaryItemSerializer(serializers.Serializer):
+    lineNumber = LineNumberField()
+    itemId = serializers.CharField()
+    returnQuantity = serializers.IntegerField()
+
+
+class SummaryItemsSerializer(serializers.Serializer):
+    item = SummaryItemSerializer(many=True)
+
+
+class RmaResponseSerializer(serializers.Serializer):
+    """Radial's shape for the first RMA created, then every RMA in `rmadetails`."""
+
+    orderId = serializers.CharField()
+    orderType = echo_fields()["orderType"]
+    store = serializers.CharField()
+    storeType = echo_fields()["storeType"]
+    rmaid = serializers.CharField()
+    expiryDate = serializers.CharField(
+        allow_null=True, help_text="UTC, YYYY-MM-DDTHH:MM:SS.mmm; null while under review."
+    )
+    items = SummaryItemsSerializer()
+    returnLocation = ReturnLocationSerializer()
     rmadetails = RmaDetailsSerializer(many=True)
 
 
 class FaultItemSerializer(serializers.Serializer):
-    lineNumber = serializers.IntegerField()
+    lineNumber = LineNumberField()
     code = serializers.CharField()
     description = serializers.CharField()
 
@@ -235,6 +297,12 @@ class FaultDetailSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False, help_text="What is wrong with a 1001.")
     requestId = serializers.CharField(required=False, help_text="RMA 1004 only.")
     items = FaultItemSerializer(many=True, required=False)
+    orderType = serializers.CharField(
+        required=False, help_text="As the request sent it, once its body could be read."
+    )
+    storeType = serializers.CharField(
+        required=False, help_text="As the request sent it, once its body could be read."
+    )
 
 
 class FaultSerializer(serializers.Serializer):

@@ -1,11 +1,12 @@
-"""The RMA service API (SPEC section 8): thin views over `operations`.
+"""The RMA service API: thin views over `operations`.
 
 Each request goes: store (unknown → RMA 1002, for any caller) → `apikey` header
 (401, one answer for every failure) → body (size limit, decoding, validation → RMA
-1001) → operation. The URL suffix (`.json` or `.xml`) chooses the format of the
-request and of every response, faults included; `Content-Type` and `Accept` are not
-consulted. Every response carries `X-Request-ID`; an unexpected error is logged with
-it and answered as RMA 1004 without internals.
+1001) → operation. On the suffix routes the URL (`.json` or `.xml`) chooses the format
+of the request and of every response, faults included, and `Content-Type` and `Accept`
+are not consulted. On Radial's URI template routes the headers choose it
+(`negotiated_format`). Every response carries `X-Request-ID`; an unexpected error is
+logged with it and answered as RMA 1004 without internals.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uuid
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.exceptions import (
@@ -34,11 +36,13 @@ from rma.apikeys import api_key_authenticate
 from . import json_codec, operations, xml_codec
 from .authentication import HEADER, ApiKeyAuthentication
 from .faults import UNAUTHORIZED, ApiFault, fault_body, invalid_request
+from .responses import echo
 from .serializers import (
     EligibilityRequestSerializer,
     EligibilityResponseSerializer,
     FaultSerializer,
     LookupRequestSerializer,
+    RmaLookupResponseSerializer,
     RmaRequestSerializer,
     RmaResponseSerializer,
     validation_detail,
@@ -47,6 +51,58 @@ from .serializers import (
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# `api_format` of the URI template routes: the headers decide, per request.
+NEGOTIATED = "negotiated"
+
+
+def _media_types(header: str) -> list[str]:
+    return [part.split(";", 1)[0].strip().lower() for part in header.split(",") if part.strip()]
+
+
+def _says_json(media_type: str) -> bool:
+    return media_type in ("application/json", "text/json") or media_type.endswith("+json")
+
+
+def _says_xml(media_type: str) -> bool:
+    return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
+
+
+def negotiated_format(request) -> str:
+    """The format of a URI template route's request and response.
+
+    A `Content-Type` naming JSON or XML decides (the body is in that format); otherwise
+    JSON when `Accept` names JSON, else XML (Radial's default).
+    """
+    content_type = _media_types(request.META.get("CONTENT_TYPE", ""))[:1]
+    if content_type and _says_json(content_type[0]):
+        return "json"
+    if content_type and _says_xml(content_type[0]):
+        return "xml"
+    if any(_says_json(media) for media in _media_types(request.META.get("HTTP_ACCEPT", ""))):
+        return "json"
+    return "xml"
+
+
+def render(api_format: str, status: int, body: dict, *, root: str) -> HttpResponse:
+    """A body (JSON shape) in `api_format`; `root` names the XML document (`Fault` too)."""
+    if api_format == "xml":
+        if root == "Fault":
+            content = xml_codec.encode_fault(body)
+        else:
+            content = xml_codec.encode(body, root=root)
+        content_type = xml_codec.CONTENT_TYPE
+    else:
+        content, content_type = json_codec.encode(body), json_codec.CONTENT_TYPE
+    return HttpResponse(content, status=status, content_type=content_type)
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs) -> HttpResponse:
+    """Any other path under the API's prefixes: a 404 fault, never the HTML page."""
+    fault = ApiFault("404", status=404)
+    response = render(negotiated_format(request), 404, fault_body(fault), root="Fault")
+    response[REQUEST_ID_HEADER] = str(uuid.uuid4())
+    return response
 
 
 class SuffixContentNegotiation(BaseContentNegotiation):
@@ -105,6 +161,9 @@ class RmaServiceView(APIView):
     def dispatch(self, request, *args, **kwargs):
         self.request_id = str(uuid.uuid4())
         self.store = self.api_key = None
+        self.echo = {}
+        if self.api_format == NEGOTIATED:
+            self.api_format = negotiated_format(request)
         return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
@@ -126,26 +185,21 @@ class RmaServiceView(APIView):
             data = xml_codec.decode(body, root=self.request_element)
         else:
             data = json_codec.decode(body)
+        # Echoed in the response, faults included, once the body could be read.
+        self.echo = echo(data)
         serializer = self.request_serializer(data=data)
         if not serializer.is_valid():
             raise invalid_request(validation_detail(serializer.errors))
         return serializer.validated_data
 
     def respond(self, status: int, body: dict, *, root: str = "") -> HttpResponse:
-        if self.api_format == "xml":
-            if root == "Fault":
-                content = xml_codec.encode_fault(body)
-            else:
-                content = xml_codec.encode(body, root=root or self.response_element)
-            content_type = xml_codec.CONTENT_TYPE
-        else:
-            content, content_type = json_codec.encode(body), json_codec.CONTENT_TYPE
-        return HttpResponse(content, status=status, content_type=content_type)
+        return render(self.api_format, status, body, root=root or self.response_element)
 
     def handle_exception(self, exc):
         fault = self.fault_for(exc)
         request_id = self.request_id if fault.code == "RMA 1004" else ""
-        return self.respond(fault.status, fault_body(fault, request_id=request_id), root="Fault")
+        body = fault_body(fault, request_id=request_id, echo=self.echo)
+        return self.respond(fault.status, body, root="Fault")
 
     def fault_for(self, exc) -> ApiFault:
         """Every exception as a fault: ours, DRF's own (405, 415, …), or RMA 1004."""
@@ -251,7 +305,37 @@ class GenerateRmaView(RmaServiceView):
                     "representativeInfo": {"id": "agent-7", "name": "Grace"},
                     "comments": "Customer called in.",
                 },
-            )
+            ),
+            OpenApiExample(
+                "Radial: items taken back at a store counter",
+                request_only=True,
+                value={
+                    "orderId": "2000009318",
+                    "orderType": "OMS",
+                    "store": "TMSUS",
+                    "storeType": "Store",
+                    "transactionId": "TransactionId-2000009318",
+                    "sourceName": "ROMUI",
+                    "sourceLocationId": "100801",
+                    "requestTime": "2020-05-07T14:54:15+00:00",
+                    "returnItemsReceived": True,
+                    "returnType": "InStore",
+                    "items": [
+                        {
+                            "lineNumber": "1",
+                            "itemId": "21-RITOCS004b",
+                            "returnQuantity": 1,
+                            "returnReason": {
+                                "code": "CDE",
+                                "category": "CDE",
+                                "description": "Cancelled Data Entry Error",
+                            },
+                        }
+                    ],
+                    "representativeInfo": {"id": "BURNSM@HIBNA", "name": "MCKENZIE"},
+                    "comments": "Item not what i Ordered!!",
+                },
+            ),
         ],
     )
     def post(self, request, **kwargs):
@@ -273,7 +357,7 @@ class LookupRmaView(RmaServiceView):
         operation_id="lookupRMA",
         summary="One RMA of an order by rmaid, or all of them",
         request=LookupRequestSerializer,
-        responses={200: RmaResponseSerializer, **FAULTS},
+        responses={200: RmaLookupResponseSerializer, **FAULTS},
     )
     def post(self, request, **kwargs):
         body = operations.lookup_rma(

@@ -9,9 +9,11 @@ Requests are parsed only by `parse_document`, in layers (see docs/decisions.md):
    otherwise read a `file:` parameter entity even with `load_dtd=False`);
 4. a document that still carries a DOCTYPE is refused after parsing.
 
-The tree is then validated against `schema/rma.xsd` and converted to the dict the JSON
-format would have produced, so both formats share one validation and one hash for
-idempotency.
+Elements in no namespace or in Radial's namespace are read as the project's (a Radial
+client's documents work unchanged); elements the request does not know are dropped, as
+the JSON format ignores unknown keys. The tree is then validated against
+`schema/rma.xsd` and converted to the dict the JSON format would have produced, so both
+formats share one validation and one hash for idempotency.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from lxml import etree
 from .faults import invalid_request
 
 NAMESPACE = "urn:returns-portal:rma:1.0"
+RADIAL_NAMESPACE = "http://api.gsicommerce.com/schema/checkout/1.0"
+# Namespaces read as ours: none at all, and Radial's.
+READ_AS_OURS = frozenset({None, "", RADIAL_NAMESPACE})
 SCHEMA_PATH = Path(__file__).parent / "schema" / "rma.xsd"
 CONTENT_TYPE = "application/xml; charset=utf-8"
 
@@ -39,9 +44,43 @@ OBJECT_ELEMENTS = frozenset(
     {"ReturnEligibilityRequest", "RmaRequest", "RmaLookupRequest", "RepresentativeInfo"}
 )
 INTEGER_ELEMENTS = frozenset({"LineNumber", "ReturnQuantity"})
-BOOLEAN_ELEMENTS = frozenset({"PackageInfoRequired"})
+BOOLEAN_ELEMENTS = frozenset({"PackageInfoRequired", "ReturnItemsReceived"})
+# The children each request element may have (as `schema/rma.xsd` declares them; a test
+# holds the two together). Any other child is dropped before validation.
+CONTEXT_CHILDREN = ("OrderId", "OrderType", "Store", "StoreType", "SourceName", "SourceLocationId")
+KNOWN_CHILDREN = {
+    "ReturnEligibilityRequest": frozenset(CONTEXT_CHILDREN),
+    "RmaRequest": frozenset(
+        {
+            *CONTEXT_CHILDREN,
+            "TransactionId",
+            "RequestTime",
+            "ReturnItemsReceived",
+            "ReturnType",
+            "CustomerEmail",
+            "Resolution",
+            "Items",
+            "RepresentativeInfo",
+            "Comments",
+        }
+    ),
+    "RmaLookupRequest": frozenset({*CONTEXT_CHILDREN, "Rmaid", "PackageInfoRequired"}),
+    "Items": frozenset({"Item"}),
+    "Item": frozenset({"LineNumber", "ItemId", "ReturnQuantity", "ReturnReason"}),
+    "ReturnReason": frozenset({"Code", "Category", "Description"}),
+    "RepresentativeInfo": frozenset({"Id", "Name"}),
+}
 # The fault's elements in schema order (the JSON fault lists `createTimestamp` last).
-FAULT_ORDER = ("createTimestamp", "code", "description", "detail", "requestId", "items")
+FAULT_ORDER = (
+    "createTimestamp",
+    "code",
+    "description",
+    "detail",
+    "requestId",
+    "items",
+    "orderType",
+    "storeType",
+)
 # Characters XML 1.0 cannot carry; stripped from output rather than failing the response.
 INVALID_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -115,13 +154,40 @@ def parse_document(body: bytes, *, root: str) -> etree._Element:
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise invalid_request("DOCTYPE declarations are not accepted.")
     element = tree.getroot()
+    read_as_ours(element)
     if element.tag != qualified(root):
-        raise invalid_request(f"The root element must be {root} in namespace {NAMESPACE}.")
+        raise invalid_request(
+            f"The root element must be {root}, in namespace {NAMESPACE}, in Radial's "
+            f"namespace {RADIAL_NAMESPACE} or in none."
+        )
+    drop_unknown(element)
     schema = xml_schema()
     if not schema.validate(tree):
         error = schema.error_log.last_error
         raise invalid_request(f"Schema-invalid XML (line {error.line}): {error.message}")
     return element
+
+
+def read_as_ours(root) -> None:
+    """Put every element in no namespace or in Radial's into the project's namespace."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and etree.QName(element).namespace in READ_AS_OURS:
+            element.tag = qualified(etree.QName(element).localname)
+
+
+def drop_unknown(element) -> None:
+    """Remove, at every level, the children a request element does not declare."""
+    known = KNOWN_CHILDREN.get(etree.QName(element).localname)
+    if known is None:
+        return
+    for child in list(element):
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child)
+        if name.namespace != NAMESPACE or name.localname not in known:
+            element.remove(child)
+        else:
+            drop_unknown(child)
 
 
 def decode(body: bytes, *, root: str) -> dict:

@@ -124,10 +124,13 @@ class Reply:
         }
         if "RequestId" in data:
             fault["requestId"] = data["RequestId"]
+        for echoed in ("OrderType", "StoreType"):
+            if echoed in data:
+                fault[echoed[0].lower() + echoed[1:]] = data[echoed]
         if "Items" in data:
             fault["items"] = [
                 {
-                    "lineNumber": int(item["LineNumber"]),
+                    "lineNumber": item["LineNumber"],
                     "code": item["Code"],
                     "description": item["Description"],
                 }

@@ -67,7 +67,7 @@ def test_check_eligibility_reports_every_line(api, order, fmt, method):
         assert data["eligible"] is False
         first = data["items"]["item"][0]
         assert first == {
-            "lineNumber": 1,
+            "lineNumber": "1",
             "itemId": "21-RITOCS004b",
             "orderedQuantity": 2,
             "returnableQuantity": 2,
@@ -177,13 +177,15 @@ def test_generate_creates_one_rma_per_destination(api, dropship_order, fmt):
         store_rma, supplier_rma = details
         assert store_rma["status"] == "AUTHORIZED"
         assert store_rma["isRMAActive"] is True
-        assert dt.datetime.fromisoformat(store_rma["expiryDate"]) > timezone.now()
+        expiry = dt.datetime.strptime(store_rma["expiryDate"] + "Z", "%Y-%m-%dT%H:%M:%S.%f%z")
+        assert expiry > timezone.now()
+        # No category in the request: the store's description of the reason.
         assert store_rma["items"]["item"] == [
             {
-                "lineNumber": 1,
+                "lineNumber": "1",
                 "itemId": "21-RITOCS004b",
                 "returnQuantity": 2,
-                "returnReasonCode": {"value": "TOO_SMALL", "category": "CUSTOMER"},
+                "returnReasonCode": {"value": "TOO_SMALL", "category": "Too small"},
             }
         ]
         assert store_rma["returnLocation"]["whsCity"] == "King of Prussia"
@@ -197,8 +199,16 @@ def test_generate_creates_one_rma_per_destination(api, dropship_order, fmt):
         }
         assert supplier_rma["items"]["item"][0]["returnReasonCode"] == {
             "value": "DEFECTIVE",
-            "category": "SELLER_FAULT",
+            "category": "Defective or damaged",
         }
+        # Radial's top level: the first RMA (the store's warehouse).
+        assert data["rmaid"] == store_rma["rmaid"]
+        assert data["expiryDate"] == store_rma["expiryDate"]
+        assert data["items"] == {
+            "item": [{"lineNumber": "1", "itemId": "21-RITOCS004b", "returnQuantity": 2}]
+        }
+        assert data["returnLocation"] == store_rma["returnLocation"]
+        assert "orderType" not in data and "storeType" not in data
         assert store_rma["label"]["status"] in ("PENDING", "NOT_REQUIRED")
         assert "packageInfo" not in store_rma
     else:
@@ -206,7 +216,8 @@ def test_generate_creates_one_rma_per_destination(api, dropship_order, fmt):
         assert [d["Rmaid"] for d in details] == [rma.rma_number for rma in rmas]
         assert details[1]["ReturnLocation"]["WhsStreet"] == "9 Dock St, Bay 4"
         assert details[0]["IsRMAActive"] == "true"
-        assert details[0]["Items"]["Item"][0]["ReturnReasonCode"]["Category"] == "CUSTOMER"
+        assert details[0]["Items"]["Item"][0]["ReturnReasonCode"]["Category"] == "Too small"
+        assert data["Rmaid"] == details[0]["Rmaid"]
 
     created = rmas[0].events.get(type="rma.created")
     assert created.actor_type == ActorType.API

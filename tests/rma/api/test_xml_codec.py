@@ -108,9 +108,10 @@ def test_parser_does_not_expand_a_billion_laughs():
         ),
         (b"\xff\xfe<\x00", "UTF-8"),
         (f'<RmaLookupRequest xmlns="{NS}"><Rmaid>x</Rmaid>'.encode(), "Malformed"),
-        (b"<RmaLookupRequest/>", "root element"),
         (f'<RmaRequest xmlns="{NS}"/>'.encode(), "root element"),
-        (f'<RmaLookupRequest xmlns="{NS}"><Foo/></RmaLookupRequest>'.encode(), "Schema"),
+        (b'<RmaLookupRequest xmlns="urn:other"/>', "root element"),
+        (f'<ReturnEligibilityRequest xmlns="{NS}"/>'.encode(), "root element"),
+        (f'<RmaLookupRequest xmlns="{NS}">text</RmaLookupRequest>'.encode(), "Schema"),
         (
             f'<RmaLookupRequest xmlns="{NS}"><PackageInfoRequired>yes</PackageInfoRequired>'
             f"</RmaLookupRequest>".encode(),
@@ -134,7 +135,8 @@ def test_xinclude_and_schema_location_hints_are_never_followed(listener, secret_
         f'<RmaLookupRequest xmlns="{NS}" xmlns:xi="http://www.w3.org/2001/XInclude">'
         f'<xi:include href="{secret_dtd.as_uri()}" parse="text"/></RmaLookupRequest>'
     )
-    assert "TOKEN-5d1e" not in refusal(xinclude.encode())
+    # An element of another namespace is not part of the request: dropped, never followed.
+    assert decode(xinclude.encode(), root="RmaLookupRequest") == {}
     assert connections(listener) == 0
 
 
