@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import http.client
 import json
 import random
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from returns_portal import outbound
 
 from .models import DeliveryStatus, Rma, RmaEvent, WebhookDelivery, WebhookEndpoint
 from .queue import enqueue_later, enqueue_on_commit
@@ -133,26 +132,18 @@ def webhook_verify(
     return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A 3xx is a failed delivery: following it would turn the POST into a GET elsewhere."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def _post(url: str, body: bytes, headers: dict) -> int:
+    """POST through the outbound guard (public addresses only); redirects are not followed.
+
+    A 3xx is a failed delivery: following it would turn the POST into a GET elsewhere.
+    """
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"Unsupported webhook URL scheme: {url}")
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        error.close()
-        return error.code
+    # stream: the receiver's body is never read, only its status.
+    with outbound.request(
+        "POST", url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, stream=True
+    ) as response:
+        return response.status_code
 
 
 def _retry_delay(attempts: int) -> float:
@@ -213,8 +204,10 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     try:
         status = _post(delivery.endpoint.url, body, headers)
         error = "" if 200 <= status < 300 else f"HTTP {status}"
-    except (OSError, ValueError, http.client.HTTPException) as exc:
-        status, error = None, f"{type(exc).__name__}: {exc}"[:2000]
+    except (OSError, ValueError) as exc:
+        # A refused (private) address gives one fixed message: an open and a closed
+        # private port must look the same.
+        status, error = None, outbound.error_summary(exc)
     delivery.last_response_status = status
     delivery.last_error = error
     if not error:

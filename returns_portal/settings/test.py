@@ -15,4 +15,7 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".test-media")
 CELERY_TASK_ALWAYS_EAGER = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
+# The fake providers and receivers of the tests listen on 127.0.0.1; the SSRF tests turn
+# this off.
+ALLOW_PRIVATE_OUTBOUND = env.bool("ALLOW_PRIVATE_OUTBOUND", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
