@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rma",
     "labels",
     "payments",
+    "catalogue",
 ]
 
 MIDDLEWARE = [
