@@ -2,12 +2,21 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import env
+from returns_portal.secret_keys import check_secret_key
 
+from .base import *  # noqa: F403
+from .base import BASE_DIR, MEDIA_ROOT, STATIC_ROOT, env
+
+# A key that is short, or written anywhere in the code base (settings default, compose
+# file, examples, docs), is refused: anyone could sign links with it.
 SECRET_KEY = env("SECRET_KEY", default="")
-if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure") or len(set(SECRET_KEY)) < 5:
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters")
+check_secret_key(SECRET_KEY, root=BASE_DIR, skip=[MEDIA_ROOT, STATIC_ROOT])
+# Earlier keys, still accepted for signatures during a rotation; the same rules.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+for fallback in SECRET_KEY_FALLBACKS:
+    check_secret_key(
+        fallback, root=BASE_DIR, name="SECRET_KEY_FALLBACKS", skip=[MEDIA_ROOT, STATIC_ROOT]
+    )
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
