@@ -91,8 +91,19 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         help_text=_("Anything our team should know about your return."),
     )
 
+    no_printer = forms.BooleanField(
+        label=_(
+            "I have no printer: give me a QR code to show at the carrier's counter instead "
+            "of a label to print"
+        ),
+        required=False,
+    )
+
     def __init__(self, *args, verdicts, policy, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only where the store allows it and the carrier can print the label at the counter.
+        if not (policy.label.qr_code and settings.LABEL_SERVICE == "shippo"):
+            del self.fields["no_printer"]
         self.verdicts = {verdict.line_number: verdict for verdict in verdicts}
         resolutions = [(code, resolution_text(code)) for code in policy.resolutions]
         self.fields["resolution"].widget = forms.RadioSelect(choices=resolutions)
@@ -121,6 +132,10 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         self.fields[f"line-{number}-quantity"] = forms.IntegerField(required=False)
         self.fields[f"line-{number}-reason"] = forms.CharField(required=False)
         self.fields[f"line-{number}-photo"] = PhotoField(required=False)
+
+    def label_event_data(self) -> dict:
+        """The shopper's label choice, kept in the `rma.created` event for the labels app."""
+        return {"labelFormat": "QR"} if self.cleaned_data.get("no_printer") else {}
 
     def line_values(self, number: int) -> LineValues:
         """What a line's controls show: as sent (after an error), else the defaults."""
