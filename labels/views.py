@@ -37,3 +37,26 @@ def label_download(request, token: str) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@require_safe
+def label_qr_code(request, token: str) -> FileResponse:
+    """The QR code (PNG) of the RMA's current ISSUED label, shown instead of printing."""
+    rma_number = rma_number_from_label_token(token)
+    label = (
+        ReturnLabel.objects.filter(rma__rma_number=rma_number, status=LabelStatus.ISSUED)
+        .exclude(qr_code="")
+        .first()
+        if rma_number
+        else None
+    )
+    if label is None:
+        raise Http404
+    try:
+        image = label.qr_code.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(image, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from labels.tracking.selectors import rmas_expected_today
 from rma.errors import RequestError, TransitionError
 from rma.models import Rma, RmaStatus
 from rma.numbers import normalise_rma_number
@@ -49,7 +50,7 @@ def staff_permission_required(permission: str):
 def _scan_page(
     request: HttpRequest, form: ScanForm, status: int = 200, refusal: str = ""
 ) -> HttpResponse:
-    context = {"form": form, "refusal": refusal}
+    context = {"form": form, "refusal": refusal, "expected_today": rmas_expected_today()}
     return render(request, "warehouse/scan.html", context, status=status)
 
 

@@ -47,6 +47,7 @@ def order_detail(request, store_code: str, order_id: str):
             comment=form.cleaned_data["comment"],
             actor=Actor.shopper(order.customer_email),
             channel=Channel.PORTAL,
+            event_data=form.label_event_data(),
         )
     except (RmaError, RequestError) as refusal:
         # Show the order as it is now: the refusal may come from a change since it was shown.

@@ -1,0 +1,1 @@
+"""Carrier tracking: webhooks from EasyPost and Shippo recorded as `TrackingEvent`s."""
