@@ -13,7 +13,6 @@ import json
 import re
 
 import pytest
-from lxml import etree
 
 from rma.models import ApiTransaction, Notification, Rma, RmaStatus
 from tests.factories import OrderFactory, OrderLineFactory
