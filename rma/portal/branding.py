@@ -8,6 +8,7 @@ Product images and logos live on the store's servers: their https origins are ad
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from csp.constants import NONCE
@@ -25,10 +26,33 @@ def brand_context(store) -> dict:
     return context
 
 
-def secure_url(url: str) -> str:
-    """The URL if it is https (the only external images the page may load), else ""."""
+# A host name as it may stand in a CSP source (after IDNA encoding): nothing that could
+# end a source (space), a directive (";") or a policy (",").
+HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+
+
+def image_origin(url: str) -> str:
+    """The https origin of an image URL, as a CSP source; "" when it has none to trust.
+
+    Built from the parsed host and port, never copied from the URL: a user name or
+    password part, a bad port or an odd host leaves the image out.
+    """
     parts = urlsplit(url or "")
-    return url if parts.scheme == "https" and parts.netloc else ""
+    if parts.scheme != "https" or not parts.netloc or "@" in parts.netloc:
+        return ""
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        port = parts.port
+    except (UnicodeError, ValueError):
+        return ""
+    if not HOST_NAME.fullmatch(host):
+        return ""
+    return f"https://{host}:{port}" if port else f"https://{host}"
+
+
+def secure_url(url: str) -> str:
+    """The URL if the page may load it (https, an origin we can allow), else ""."""
+    return url if image_origin(url) else ""
 
 
 def with_store_policy(response, *, store, image_urls=()):
@@ -36,8 +60,8 @@ def with_store_policy(response, *, store, image_urls=()):
     update = {}
     if brand_colour(store):
         update["style-src"] = [NONCE]
-    urls = [secure_url(url) for url in (*image_urls, store.logo_url)]
-    if origins := sorted({f"https://{urlsplit(url).netloc}" for url in urls if url}):
+    origins = {image_origin(url) for url in (*image_urls, store.logo_url)}
+    if origins := sorted(origin for origin in origins if origin):
         update["img-src"] = origins
     if not update:
         return response

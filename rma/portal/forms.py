@@ -21,8 +21,13 @@ from rma.services.rma_request import RequestedLine
 from .photos import PhotoField
 from .wording import reason_text, refusal_text, request_error_text, resolution_text
 
-LINE_FIELD = re.compile(r"^line-(\d{1,9})-selected$")
-LINE_PREFIX = re.compile(r"^line-(\d{1,9})-")
+LINE_FIELD = re.compile(r"^line-([0-9]{1,9})-selected$")
+LINE_PREFIX = re.compile(r"^line-([0-9]{1,9})-")
+# A quantity as typed: ASCII digits only ("²" or "٣" pass str.isdigit() and int() is
+# not the same on them), few enough that any figure compares as a plain number.
+QUANTITY = re.compile(r"[0-9]{1,18}")
+# What the page shows back of a posted quantity (it is only ever a few digits).
+QUANTITY_SHOWN_LENGTH = 20
 LINE_PARTS = ("selected", "quantity", "reason", "photo")
 # An empty SafeString: the template neither escapes it nor renders an empty error list.
 NO_ERRORS = SafeString("")
@@ -35,6 +40,18 @@ class LineValues(NamedTuple):
     selected: bool
     quantity: str
     reason: str
+
+
+class QuantityField(forms.IntegerField):
+    """A whole number written in ASCII digits, else "Enter a whole number."."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        if not QUANTITY.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(text)
 
 
 class ErrorSummaryMixin:
@@ -129,9 +146,24 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
 
     def _add_line_fields(self, number: int) -> None:
         self.fields[f"line-{number}-selected"] = forms.BooleanField(required=False)
-        self.fields[f"line-{number}-quantity"] = forms.IntegerField(required=False)
+        self.fields[f"line-{number}-quantity"] = QuantityField(required=False)
         self.fields[f"line-{number}-reason"] = forms.CharField(required=False)
         self.fields[f"line-{number}-photo"] = PhotoField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        # The quantity box can be left empty: say so, rather than refusing a return of 0.
+        for number, verdict in self.verdicts.items():
+            name = f"line-{number}-quantity"
+            if (
+                verdict.eligible
+                and cleaned.get(f"line-{number}-selected")
+                and name in self.fields
+                and name not in self.errors
+                and cleaned.get(name) is None
+            ):
+                self.add_error(name, _("Enter how many of this item you want to return."))
+        return cleaned
 
     def label_event_data(self) -> dict:
         """The shopper's label choice, kept in the `rma.created` event for the labels app."""
@@ -144,7 +176,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         name = f"line-{number}-"
         return LineValues(
             selected=CHECKBOX.value_from_datadict(self.data, self.files, f"{name}selected"),
-            quantity=str(self.data.get(f"{name}quantity") or ""),
+            quantity=str(self.data.get(f"{name}quantity") or "")[:QUANTITY_SHOWN_LENGTH],
             reason=str(self.data.get(f"{name}reason") or ""),
         )
 
@@ -230,5 +262,5 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
 
 
 def _posted_int(data, number: int) -> int:
-    value = data.get(f"line-{number}-quantity", "")
-    return int(value) if value.isdigit() else 0
+    value = str(data.get(f"line-{number}-quantity", "")).strip()
+    return int(value) if QUANTITY.fullmatch(value) else 0

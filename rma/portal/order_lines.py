@@ -2,8 +2,10 @@
 
 Drawing every line's controls with Django widgets cost about a millisecond a line (each
 widget, and each `<option>`, is a template render of its own; bench/results.md). Here a
-line gets strings and flags only: the `<option>`s are built once per request for each
-value that is selected, and the texts every line shares are translated once.
+line gets strings and flags only: the reason `<option>`s are built once per request for
+each value that is selected, and the texts every line shares are translated once. The
+quantity is a number input bounded by the returnable quantity: its size does not grow
+with the quantity, however large (the service checks the figure sent).
 """
 
 from __future__ import annotations
@@ -59,7 +61,6 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
     legend_text = _("Return options for %(title)s")
     select_text = _("Return “%(title)s”")
     reason_options = Options(form.reasons)
-    quantity_options: dict[int, Options] = {}
     returnable_texts: dict[int, str] = {}
     lines = []
     for verdict in verdicts:
@@ -77,8 +78,7 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
         }
         if verdict.eligible:
             count = verdict.returnable_quantity
-            if count not in quantity_options:
-                quantity_options[count] = Options((n, n) for n in range(1, count + 1))
+            if count not in returnable_texts:
                 returnable_texts[count] = ngettext(
                     "You can return %(counter)s of this item.",
                     "You can return up to %(counter)s of this item.",
@@ -87,10 +87,11 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
             values = form.line_values(verdict.line_number)
             entry |= {
                 "returnable": returnable_texts[count],
+                "max_quantity": count,
                 "legend": legend_text % {"title": title},
                 "select_label": select_text % {"title": title},
                 "selected": values.selected,
-                "quantity_options": quantity_options[count](values.quantity),
+                "quantity": values.quantity,
                 "reason_options": reason_options(values.reason),
             }
         else:

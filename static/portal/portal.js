@@ -31,9 +31,9 @@
   // Choosing a quantity or reason for an item selects it for return.
   document.querySelectorAll("[data-testid=eligible-line]").forEach(function (line) {
     var checkbox = line.querySelector("input[type=checkbox]");
-    line.querySelectorAll("select").forEach(function (select) {
-      select.addEventListener("change", function () {
-        if (checkbox && select.value) {
+    line.querySelectorAll("select, input[type=number]").forEach(function (control) {
+      control.addEventListener("change", function () {
+        if (checkbox && control.value) {
           checkbox.checked = true;
         }
       });

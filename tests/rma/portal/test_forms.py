@@ -59,7 +59,9 @@ def test_a_bound_form_has_fields_for_the_lines_it_selects(three_lines):
     ],
 )
 def test_a_refusal_of_a_line_not_sent_still_lands_on_its_field(three_lines, refusal, field):
-    form = return_form(three_lines, {"line-1-selected": "on", "resolution": "REFUND"})
+    form = return_form(
+        three_lines, {"line-1-selected": "on", "line-1-quantity": "1", "resolution": "REFUND"}
+    )
     assert form.is_valid()
     form.add_refusal(refusal, order=three_lines)
     assert list(form.errors) == [field]
