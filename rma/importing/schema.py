@@ -188,6 +188,13 @@ def _stored(value):
     return str(value) if isinstance(value, Decimal) else value
 
 
+def _read_products(value, where: str, problems: Problems) -> list[tuple[str, dict]]:
+    # Imported here: catalogue.importing itself uses this package's readers.
+    from catalogue.importing import read_products
+
+    return read_products(value, where, problems)
+
+
 STORE = {
     "code": Field(
         text(
@@ -209,6 +216,8 @@ STORE = {
         text(7, pattern=r"(#[0-9A-Fa-f]{6})?", pattern_hint="a colour like #1A6B3C"), default=""
     ),
     "logo_url": Field(url, default=""),
+    # The store's catalogue, read by the catalogue app (SPEC section 16).
+    "products": Field(_read_products, default=()),
 }
 
 CUSTOMER = {
@@ -272,6 +281,8 @@ class StoreRow:
     # Store model fields other than `code`.
     fields: dict
     suppliers: list[dict]
+    # (path, product) pairs of the import format, for `catalogue.importing`.
+    products: list[tuple[str, dict]] = ()
 
 
 @dataclass
@@ -310,7 +321,10 @@ def read_store(value, where: str, problems: Problems) -> StoreRow | None:
         return None
     suppliers = [supplier for supplier in store.pop("suppliers") or () if supplier is not None]
     store["policy"] = store["policy"] or {}
-    return StoreRow(where=where, code=store.pop("code"), fields=store, suppliers=suppliers)
+    products = list(store.pop("products") or ())
+    return StoreRow(
+        where=where, code=store.pop("code"), fields=store, suppliers=suppliers, products=products
+    )
 
 
 def read_order(value, where: str, problems: Problems) -> OrderRow | None:

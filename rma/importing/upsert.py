@@ -84,12 +84,16 @@ class ImportResult:
     suppliers: Tally = field(default_factory=Tally)
     orders: Tally = field(default_factory=Tally)
     lines: Tally = field(default_factory=Tally)
+    # The stores' catalogues (`catalogue.importing`), when the document has products.
+    products: Tally | None = None
+    variants: Tally | None = None
     # Things done differently from what the document says, e.g. lines kept for their RMAs.
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        kinds = ("stores", "suppliers", "orders", "lines", "products", "variants")
         return "\n".join(
-            f"{kind}: {getattr(self, kind)}" for kind in ("stores", "suppliers", "orders", "lines")
+            f"{kind}: {getattr(self, kind)}" for kind in kinds if getattr(self, kind) is not None
         )
 
 
@@ -133,9 +137,32 @@ def _import(document: Document, problems: Problems) -> ImportResult:
         # service locks the order too, so no RMA can take a line that we shrink.
         existing = _Existing.load(document, lock=not problems)
         existing.check(document, problems)
+        catalogue = _catalogue(document, existing, lock=not problems)
+        if catalogue:
+            catalogue.check(problems)
         if problems:
             raise ImportValidationError(problems.messages)
-        return existing.write(document)
+        result = existing.write(document)
+        if catalogue:
+            catalogue.write(existing.stores)
+            result.products, result.variants = catalogue.products_tally, catalogue.variants_tally
+            result.warnings.extend(catalogue.warnings)
+        return result
+
+
+def _catalogue(document: Document, existing: _Existing, *, lock: bool):
+    """The stores' products (SPEC section 16), loaded for checking; None when there are none."""
+    rows = [row for row in document.stores if row.products]
+    if not rows:
+        return None
+    # Imported here: the catalogue app builds on this package.
+    from catalogue.importing import CatalogueImport, StoreProducts
+
+    return CatalogueImport.load(
+        [StoreProducts(store_code=row.code, products=row.products) for row in rows],
+        stores=existing.stores,
+        lock=lock,
+    )
 
 
 def _assign(instance, fields: dict) -> bool:
