@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so that nothing reads a body before its size is checked (see the module).
+    "returns_portal.middleware.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "returns_portal.urls"
@@ -131,7 +133,11 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
 # Upload limits: photo uploads are validated per file by the portal form as well.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Every request body, uploads included, is refused (413) past this size before it is read.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Width times height: a small file can still decode to a huge image.
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 
 # Email through django-anymail: any provider by EMAIL_BACKEND + ANYMAIL settings.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+import warnings
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 # Pillow format name → (file extension, content type) of the photos we accept.
 ACCEPTED_FORMATS = {
@@ -29,8 +31,37 @@ ACCEPT = ",".join(content_type for _, content_type in ACCEPTED_FORMATS.values())
 NOT_A_PHOTO = _("This file is not a photo we can read. Please choose a JPEG, PNG or WEBP image.")
 
 
+TOO_MANY_PIXELS = _(
+    "This photo has too many pixels (%(megapixels)s megapixels). Photos can have at most "
+    "%(limit)s megapixels."
+)
+
+
+def pixel_count(data) -> int | None:
+    """Width times height from the image's header, without decoding it (None: not readable).
+
+    A few kilobytes of PNG can declare 144 megapixels; decoding or verifying such a
+    file costs hundreds of megabytes, so the size is read first.
+    """
+    try:
+        data.seek(0)
+        with warnings.catch_warnings():
+            # Pillow warns above its own (higher) limit; ours is checked by the caller.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(data) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:  # above twice Pillow's limit: at least this many
+        return 2 * Image.MAX_IMAGE_PIXELS + 1
+    except Exception:  # not an image at all: the ImageField says so
+        return None
+    finally:
+        data.seek(0)
+    return width * height
+
+
 class PhotoField(forms.ImageField):
-    """An image of an accepted format, at most `PHOTO_MAX_BYTES`, renamed to a random name."""
+    """An image of an accepted format, at most `PHOTO_MAX_BYTES` and `PHOTO_MAX_PIXELS`,
+    renamed to a random name."""
 
     default_error_messages = {"invalid_image": NOT_A_PHOTO}
 
@@ -46,6 +77,16 @@ class PhotoField(forms.ImageField):
                 params={
                     "size": filesizeformat(data.size),
                     "limit": filesizeformat(settings.PHOTO_MAX_BYTES),
+                },
+            )
+        pixels = pixel_count(data) if data else None
+        if pixels is not None and pixels > settings.PHOTO_MAX_PIXELS:
+            raise ValidationError(
+                TOO_MANY_PIXELS,
+                code="too_many_pixels",
+                params={
+                    "megapixels": round(pixels / 1_000_000),
+                    "limit": round(settings.PHOTO_MAX_PIXELS / 1_000_000),
                 },
             )
         photo = super().to_python(data)
