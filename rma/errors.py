@@ -27,6 +27,9 @@ DESCRIPTIONS = {
     "RMA 1020": "Item department excluded from returns",
     "RMA 1021": "Order Id could not be found during lookup",
     "RMA 1022": "Transaction Id reused with a different request",
+    # Exchanges (catalogue app): the item is unknown, of another product when the policy
+    # does not allow that, out of stock, or dearer than what was paid. HTTP 422.
+    "RMA 1023": "Exchange item not available",
 }
 
 

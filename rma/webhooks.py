@@ -29,6 +29,8 @@ WEBHOOK_EVENTS = frozenset(
         "rma.resolved",
         "rma.cancelled",
         "rma.expired",
+        # The replacement of an exchange may ship (catalogue.services).
+        "rma.exchange_released",
     }
 )
 
