@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from payments.models import RefundStatus
 from rma.models import LabelStatus, RmaStatus
 
 
@@ -74,6 +75,26 @@ class WorkQueueFilter(admin.SimpleListFilter):
         if queue is None:
             return queryset
         return queryset.filter(queue.condition)
+
+
+class RefundFilter(admin.SimpleListFilter):
+    """Refunds through the payment provider: "Refund failed" is the agents' queue."""
+
+    title = _("refund")
+    parameter_name = "refund"
+
+    def lookups(self, request, model_admin):
+        return [
+            (RefundStatus.FAILED.lower(), _("Refund failed")),
+            (RefundStatus.PENDING.lower(), _("Refund pending")),
+            (RefundStatus.SUCCEEDED.lower(), _("Refunded")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").upper()
+        if value not in RefundStatus.values:
+            return queryset
+        return queryset.filter(refund__status=value)
 
 
 class OverrideActiveFilter(admin.SimpleListFilter):

@@ -34,7 +34,7 @@ from .common import (
     search_by_rma_number,
 )
 from .dashboard import dashboard_view
-from .filters import WorkQueueFilter
+from .filters import RefundFilter, WorkQueueFilter
 
 
 def _bulk_action(operation: actions.RmaOperation):
@@ -63,6 +63,7 @@ class RmaAdmin(LargeTableMixin, admin.ModelAdmin):
     list_select_related = ("store", "order")
     list_filter = (
         WorkQueueFilter,
+        RefundFilter,
         "status",
         "store",
         "label_status",
