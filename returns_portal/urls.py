@@ -7,6 +7,7 @@ urlpatterns = [
     path("labels/", include("labels.urls")),
     path("webhooks/tracking/", include("labels.tracking.urls")),
     path("api/v1/", include("rma.api.order_urls")),
+    path("api/v1/", include("catalogue.urls")),
     path("api/v1/", include("payments.urls")),
     # The RMA service API (v1.0/seller/...) and its OpenAPI schema and docs (api/...).
     path("", include("rma.api.urls")),
