@@ -153,7 +153,8 @@ class ShippoLabelService(LabelService):
         refund = self._call(
             "refunding the label",
             self.client.refunds.create,
-            components.RefundRequestBody(transaction=request.carrier_label_id, async_=False),
+            request.carrier_label_id,
+            False,  # async_: answer with the refund's status
         )
         status = refund.status.value if refund.status is not None else ""
         return REFUND_OUTCOMES.get(status, RefundOutcome.SUBMITTED)
