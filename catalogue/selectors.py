@@ -1,0 +1,147 @@
+"""Reads of the catalogue: the exchange options of an order's lines.
+
+A constant number of queries whatever the size of the catalogue or of the order: one
+for the variants (with their products), plus one for the order's lines when they were
+not prefetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from rma.models import Order, OrderLine
+from rma.policy import PolicyError, StorePolicy
+
+from .models import Variant
+from .rules import amount_paid_per_unit
+
+
+@dataclass(frozen=True)
+class ExchangeOption:
+    """One variant the line could be exchanged for, and whether it can be picked."""
+
+    item_id: str
+    product_id: str
+    title: str
+    options: dict[str, str]
+    options_label: str
+    price: Decimal
+    stock: int
+    image_url: str
+    # Another variant of the line's own product (else another product, when allowed).
+    same_product: bool
+    in_stock: bool
+    # The price is not higher than what the shopper paid per unit.
+    within_paid: bool
+
+    @property
+    def available(self) -> bool:
+        """Offered for one unit: in stock and not dearer (the service checks the quantity)."""
+        return self.in_stock and self.within_paid
+
+
+@dataclass(frozen=True)
+class LineExchangeOptions:
+    """The exchange choices of one order line."""
+
+    line_id: int
+    line_number: int
+    item_id: str
+    # The line's product in the catalogue; empty when the catalogue does not have the item.
+    product_id: str
+    # The line's picture: its own, else its variant's, else its product's.
+    image_url: str
+    paid_per_unit: Decimal
+    options: tuple[ExchangeOption, ...]
+
+    @property
+    def available_options(self) -> tuple[ExchangeOption, ...]:
+        return tuple(option for option in self.options if option.available)
+
+
+def allow_other_products(store) -> bool:
+    """The store's policy `exchange.allow_other_products`; false when unreadable."""
+    try:
+        return StorePolicy.of(store).exchange.allow_other_products
+    except (PolicyError, AttributeError):
+        return False
+
+
+def catalogue_variants(*, store_id: int, item_ids, every_product: bool) -> QuerySet[Variant]:
+    """The variants of the products of `item_ids` in one store, or all the store's variants
+    (`every_product`), with their products, in catalogue order."""
+    variants = Variant.objects.filter(store_id=store_id)
+    if not every_product:
+        # The products that have a variant with one of these item ids: a subquery.
+        products = Variant.objects.filter(store_id=store_id, item_id__in=list(item_ids))
+        variants = variants.filter(Q(product__in=products.values("product_id")))
+    return variants.select_related("product").order_by("product__product_id", "position", "pk")
+
+
+def exchange_options_for_order(
+    *, order: Order, lines: list[OrderLine] | None = None
+) -> dict[int, LineExchangeOptions]:
+    """Per order line id, the other variants of the line's product, in stock or not, with
+    their price and whether it is within what was paid per unit.
+
+    When the store's policy allows other products, every variant of the store's other
+    products that is in stock and within the price is offered too. `lines`: the lines to
+    show (default: all the order's lines, prefetched or read in one query). `order.store`
+    is read (one query unless already loaded with the order).
+    """
+    store = order.store
+    if lines is None:
+        lines = list(order.lines.all())
+    every_product = allow_other_products(store)
+    variants = list(
+        catalogue_variants(
+            store_id=store.pk,
+            item_ids={line.item_id for line in lines},
+            every_product=every_product,
+        )
+    )
+    by_item = {variant.item_id: variant for variant in variants}
+    result = {}
+    for line in lines:
+        paid = amount_paid_per_unit(line, currency=store.currency)
+        ordered = by_item.get(line.item_id)
+        ordered_product = ordered.product_id if ordered else None
+        options = []
+        for variant in variants:
+            if variant.item_id == line.item_id:
+                continue
+            same_product = variant.product_id == ordered_product
+            option = _option(variant, same_product=same_product, paid=paid)
+            if same_product or (every_product and option.available):
+                options.append(option)
+        # The line's own product first, then the others.
+        options.sort(key=lambda option: not option.same_product)
+        result[line.pk] = LineExchangeOptions(
+            line_id=line.pk,
+            line_number=line.line_number,
+            item_id=line.item_id,
+            product_id=ordered.product.product_id if ordered else "",
+            image_url=line.image_url or (ordered.picture_url if ordered else ""),
+            paid_per_unit=paid,
+            options=tuple(options),
+        )
+    return result
+
+
+def _option(variant: Variant, *, same_product: bool, paid: Decimal) -> ExchangeOption:
+    return ExchangeOption(
+        item_id=variant.item_id,
+        product_id=variant.product.product_id,
+        title=variant.product.title,
+        options=variant.options_dict,
+        options_label=variant.options_label,
+        price=variant.price,
+        stock=variant.stock,
+        image_url=variant.picture_url,
+        same_product=same_product,
+        in_stock=variant.stock > 0,
+        within_paid=variant.price <= paid,
+    )
