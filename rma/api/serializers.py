@@ -13,6 +13,7 @@ bodies themselves are built in `responses.py`.
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 INT32 = {"min_value": -(2**31), "max_value": 2**31 - 1}
@@ -36,6 +37,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "format": "int32"},
+            {"type": "string", "pattern": "^[0-9]{1,10}$"},
+        ],
+        "description": "A number, or a string of digits (as Radial's clients send it).",
+    }
+)
 class DigitsIntegerField(StrictIntegerField):
     """A JSON integer, or a string of ASCII digits (`"1"`), as Radial's clients send them."""
 
