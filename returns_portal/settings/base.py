@@ -7,6 +7,9 @@ from pathlib import Path
 
 import environ
 
+from returns_portal.database import with_timeouts
+from returns_portal.site_url import local_site_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -16,7 +19,12 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute links (emails, the printed admin login). Unset, they follow the address the
+# local server listens on: `make run HOST=... PORT=...` passes both on.
+SITE_URL = env(
+    "SITE_URL",
+    default=local_site_url(env("HOST", default="127.0.0.1"), env("PORT", default="8000")),
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside CSP, so that its page gets the policy too.
+    "rma.portal.middleware.PortalNotFoundMiddleware",
     "axes.middleware.AxesMiddleware",
     # Last, so that nothing reads a body before its size is checked (see the module).
     "returns_portal.middleware.RequestSizeLimitMiddleware",
@@ -77,9 +87,27 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A database that accepts but never answers must not hold requests forever (seconds).
+DB_CONNECT_TIMEOUT = env.float("DB_CONNECT_TIMEOUT", default=5)
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=30)
+DATABASES["default"] = with_timeouts(
+    DATABASES["default"],
+    connect_timeout=DB_CONNECT_TIMEOUT,
+    statement_timeout=DB_STATEMENT_TIMEOUT,
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://returns-portal")}
+# A Redis that does not answer must not hold requests either (the lookup rate limits fall
+# back to per-process counters when it is down).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault(
+        "socket_connect_timeout", env.float("CACHE_CONNECT_TIMEOUT", default=1.0)
+    )
+    CACHES["default"]["OPTIONS"].setdefault(
+        "socket_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=1.0)
+    )
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -108,6 +136,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files served at the site root by WhiteNoise: /favicon.ico, which browsers ask every site for.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Never routed: private files (labels, photos) are served only through signed views.
 MEDIA_URL = "/private-media/"
@@ -151,6 +181,10 @@ ANYMAIL = env.dict("ANYMAIL", default={})
 # Celery: with no broker configured every task runs eagerly, in-process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # An eager task still takes a producer from the broker's pool: make it an in-memory
+    # one (named, or kombu warns of a missing host name for every task).
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -213,6 +247,10 @@ SIGNED_LINK_MAX_AGE_DAYS = env.int("SIGNED_LINK_MAX_AGE_DAYS", default=180)
 # Portal lookup rate limits (failed attempts per window).
 LOOKUP_RATE_LIMIT_PER_ORDER = env("LOOKUP_RATE_LIMIT_PER_ORDER", default="5/15m")
 LOOKUP_RATE_LIMIT_PER_ADDRESS = env("LOOKUP_RATE_LIMIT_PER_ADDRESS", default="20/15m")
+# How many of our proxies stand in front of the app: 0 = the socket address is the client;
+# N = the Nth address from the right of X-Forwarded-For (returns_portal/client_address.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "returns_portal.client_address.client_address"
 RATELIMIT_VIEW = "rma.portal.views.rate_limited"
 
 REST_FRAMEWORK = {
@@ -263,4 +301,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Quiet at INFO: django-axes's start-up line on every command, WeasyPrint's rendering
+    # steps for every label. Their warnings and errors still show.
+    "loggers": {
+        "axes.apps": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from returns_portal.secret_keys import check_secret_key
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, MEDIA_ROOT, STATIC_ROOT, env
+from .base import BASE_DIR, DATABASES, MEDIA_ROOT, STATIC_ROOT, env
 
 # A key that is short, or written anywhere in the code base (settings default, compose
 # file, examples, docs), is refused: anyone could sign links with it.
@@ -18,6 +18,12 @@ for fallback in SECRET_KEY_FALLBACKS:
         fallback, root=BASE_DIR, name="SECRET_KEY_FALLBACKS", skip=[MEDIA_ROOT, STATIC_ROOT]
     )
 DEBUG = False
+# Persistent connections (one per web or worker process, reused across requests), checked
+# before reuse so a dropped connection is replaced rather than failing a request. Each
+# gunicorn worker and Celery process is single-threaded, so a pool per process would hold
+# no more than this one connection; see docs/operations.md for sizing.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")

@@ -1,9 +1,17 @@
 """Test settings: fast hashing, in-memory email and cache, eager tasks unless a broker is given."""
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from returns_portal.database import with_timeouts
 
-DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+from .base import *  # noqa: F403
+from .base import BASE_DIR, DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT, env
+
+DATABASES = {
+    "default": with_timeouts(
+        env.db("DATABASE_URL", default="sqlite://:memory:"),
+        connect_timeout=DB_CONNECT_TIMEOUT,
+        statement_timeout=DB_STATEMENT_TIMEOUT,
+    )
+}
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -13,7 +13,7 @@ from rma.models import Order
 from ..forms import LookupForm
 from ..grants import grant_orders, last_lookup_order_ids
 from ..lookup import orders_for_lookup
-from ..throttle import longest_wait_minutes, lookup_blocked, lookup_failed
+from ..throttle import longest_wait_minutes, lookup_attempt
 
 # One message for an unknown order and a wrong email or postcode: neither is revealed.
 NOT_FOUND = _(
@@ -33,15 +33,17 @@ def lookup(request):
     form = LookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["order_number"]
-        if lookup_blocked(request, order_number=number):
+        # Counted before the lookup (atomically), so a burst cannot pass the limit.
+        attempt = lookup_attempt(request, order_number=number)
+        if not attempt:
             return rate_limited(request)
         orders = orders_for_lookup(order_number=number, contact=form.cleaned_data["contact"])
         if orders:
+            attempt.succeeded()
             grant_orders(request, orders)
             if len(orders) == 1:
                 return redirect(order_path(orders[0]))
             return redirect("portal:choose")
-        lookup_failed(request, order_number=number)
         form.add_error(None, NOT_FOUND)
     return render(request, "portal/lookup.html", {"form": form})
 
