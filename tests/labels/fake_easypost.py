@@ -120,7 +120,8 @@ class FakeEasyPost(FakeCarrier):
 
     # Webhooks EasyPost sends (tests post them to our endpoint).
 
-    def tracker_event(self, tracking_code: str, status: str, *, at: str, message: str = ""):
+    @staticmethod
+    def tracker_event(tracking_code: str, status: str, *, at: str, message: str = ""):
         """A `tracker.updated` Event as EasyPost posts it."""
         return {
             "object": "Event",

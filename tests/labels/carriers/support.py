@@ -6,7 +6,13 @@ from labels.models import ReturnLabel
 from labels.services import label_issue
 from rma.models import Rma
 from rma.selectors import rmas_with_lines
-from tests.factories import OrderLineFactory, RmaFactory, RmaLineFactory, StoreFactory
+from tests.factories import (
+    OrderFactory,
+    OrderLineFactory,
+    RmaFactory,
+    RmaLineFactory,
+    StoreFactory,
+)
 
 # USPS and UPS only, at most 15.00: FedEx, the cheapest, is never bought.
 LABEL_POLICY = {"carriers": ["USPS", "UPS"], "services": [], "max_rate": "15.00"}
@@ -27,3 +33,11 @@ def issued_rma(**fields) -> tuple[Rma, ReturnLabel]:
     label = label_issue(rma_id=rma.pk)
     rma.refresh_from_db()
     return rma, label
+
+
+def carrier_order(*, label_policy: dict | None = None):
+    """A delivered order whose line 1 (quantity 2) can be returned; the store's label policy."""
+    store = StoreFactory(policy={"label": dict(label_policy or LABEL_POLICY)})
+    order = OrderFactory(store=store)
+    OrderLineFactory(order=order, line_number=1, quantity=2)
+    return order
