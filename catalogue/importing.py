@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -73,6 +74,24 @@ def read_options(value, where: str, problems: Problems) -> list[list[str]] | Non
     return pairs
 
 
+# A picture on this site: an absolute path, never "//host" (another site).
+SITE_PATH = re.compile(r"/(?!/)[A-Za-z0-9/._~%+-]*")
+
+
+def read_picture(value, where: str, problems: Problems) -> str | None:
+    """An http(s) URL, or a path on this site (the demo's pictures under /static/)."""
+    if isinstance(value, str) and value.startswith("/"):
+        if len(value) > 200 or not SITE_PATH.fullmatch(value):
+            problems.add(
+                where,
+                f'"{value}" is not a valid path on this site (letters, digits and / . _ ~ % + -,'
+                " at most 200 characters)",
+            )
+            return None
+        return value
+    return url(value, where, problems)
+
+
 def _price():
     field = Variant._meta.get_field("price")
     return decimal(decimal_places=field.decimal_places, max_digits=field.max_digits)
@@ -84,7 +103,7 @@ VARIANT = {
     "price": Field(_price(), required=True),
     "stock": Field(integer(minimum=0), default=0),
     # null: the product's picture.
-    "image_url": Field(url, default=""),
+    "image_url": Field(read_picture, default=""),
 }
 
 
@@ -112,7 +131,7 @@ def _unique_list(key: str, read_item, *, non_empty: bool = False, maximum: int |
 PRODUCT = {
     "product_id": Field(text(_max_length(Product, "product_id"), blank=False), required=True),
     "title": Field(text(_max_length(Product, "title"), blank=False), required=True),
-    "image_url": Field(url, default=""),
+    "image_url": Field(read_picture, default=""),
     "variants": Field(
         _unique_list("item_id", object_of(VARIANT), non_empty=True, maximum=MAX_VARIANTS),
         required=True,

@@ -18,7 +18,8 @@ class Product(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="products")
     product_id = models.CharField(max_length=64)
     title = models.CharField(max_length=300)
-    image_url = models.URLField(blank=True)
+    # An http(s) URL, or a path on this site such as /static/catalogue/demo/tee.svg.
+    image_url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,8 +53,8 @@ class Variant(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2)
     # Units available for exchanges; reserving an exchange takes them, releasing gives back.
     stock = models.IntegerField(default=0)
-    # Empty: the product's picture is shown.
-    image_url = models.URLField(blank=True)
+    # Empty: the product's picture is shown. A URL or a path, as the product's.
+    image_url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -69,6 +69,20 @@ def test_imports_products_with_their_variants_in_order():
     assert "products: 2 created" in result.summary()
 
 
+def test_pictures_may_be_paths_on_this_site():
+    document = document_with(
+        product_data(
+            image_url="/static/catalogue/demo/tee.svg",
+            variants=[variant_data(image_url="/static/catalogue/demo/tee-blue.svg")],
+        )
+    )
+
+    import_document(document)
+
+    assert Product.objects.get().image_url == "/static/catalogue/demo/tee.svg"
+    assert Variant.objects.get().picture_url == "/static/catalogue/demo/tee-blue.svg"
+
+
 def test_option_order_is_kept_whatever_the_names():
     options = {"Zeta": "1", "Alpha": "2", "Middle name longer": "3"}
     import_document(document_with(product_data(variants=[variant_data(options=options)])))
@@ -224,6 +238,24 @@ BROKEN = {
     "image not a URL": (
         product_data(image_url="tee.jpg"),
         [f'{WHERE}[0].image_url: "tee.jpg" is not a valid http(s) URL'],
+    ),
+    "picture on another site without a scheme": (
+        product_data(image_url="//evil.example/tee.png"),
+        [
+            f'{WHERE}[0].image_url: "//evil.example/tee.png" is not a valid path on this site'
+            " (letters, digits and / . _ ~ % + -, at most 200 characters)"
+        ],
+    ),
+    "picture path with a space": (
+        product_data(variants=[variant_data(image_url="/static/my tee.png")]),
+        [
+            f'{WHERE}[0].variants[0].image_url: "/static/my tee.png" is not a valid path on'
+            " this site (letters, digits and / . _ ~ % + -, at most 200 characters)"
+        ],
+    ),
+    "picture as a javascript URL": (
+        product_data(image_url="javascript:alert(1)"),
+        [f'{WHERE}[0].image_url: "javascript:alert(1)" is not a valid http(s) URL'],
     ),
     "missing title": (
         {k: v for k, v in product_data().items() if k != "title"},
