@@ -22,7 +22,7 @@ from psycopg import sql
 STORE_CODE = "BENCH"
 LINE_COUNTS = (1, 10, 100)
 
-# The defaults (SPEC section 3) and a few exclusions, so every rule has something to check.
+# The defaults (docs/import-format.md) and a few exclusions, so every rule has something to check.
 POLICY = {
     "excluded_departments": ["Gift Cards"],
     "excluded_items": ["GC-50"],

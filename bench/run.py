@@ -355,7 +355,7 @@ def measure_lookup(ports: dict[str, int], plain: dict[str, int], results: Result
 
         def send(client=client, token=token, count=plain[url]) -> Response:
             index = rng.randint(1, count)
-            # Typed in lower case: the match ignores letter case (SPEC 7).
+            # Typed in lower case: the portal's match ignores letter case.
             return lookup(
                 client,
                 token,

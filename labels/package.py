@@ -1,4 +1,4 @@
-"""The package of one RMA (SPEC section 9) as pure functions: rows in, package out.
+"""The package of one RMA (docs/api.md, `packageInfo`) as pure functions: rows in, package out.
 
 Nothing here queries the database. `package_for_rma` reads an RMA fetched with its
 store, order and lines (`rma.selectors.rmas_with_lines()`); `package_for_lines` takes
@@ -21,7 +21,7 @@ from rma.policy import StorePolicy
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
-# The order-level eligibility codes that also stop a label (SPEC section 9).
+# The order-level eligibility codes that also stop a label.
 ORDER_CODES_FOR_PACKAGE = frozenset({"RMA 1015", "RMA 1017"})
 HAZMAT_CODE = "RMA 1016"
 # Any fixed moment: the hazmat rule does not depend on the return window.
@@ -157,7 +157,7 @@ def decimal_text(value: Decimal) -> str:
 
 
 def package_info(package: Package) -> dict:
-    """The SPEC `packageInfo` object; decimals as strings (amounts with 2 decimals)."""
+    """The API's `packageInfo` object; decimals as strings (amounts with 2 decimals)."""
     return {
         "weight": decimal_text(package.weight),
         "weightUnit": package.weight_unit,

@@ -1,4 +1,4 @@
-"""Issuing, failing and re-issuing return labels (SPEC sections 9 to 11).
+"""Issuing, failing and re-issuing return labels.
 
 `ReturnLabel` rows are the history; the RMA's `label_*` fields mirror the current
 label. Every writer locks the RMA row first, so label writes for one RMA are
@@ -132,7 +132,7 @@ def label_issue(*, rma_id: int) -> ReturnLabel | None:
     """Issue the label of an AUTHORIZED RMA whose label is PENDING; idempotent.
 
     Returns the ISSUED label (new, or the one issued before), the FAILED label when the
-    package is not eligible (SPEC section 9: no service call, the codes in the
+    package is not eligible (no service call, the package codes in the
     failure reason), or None when there is nothing to do: the RMA is not AUTHORIZED,
     its label already failed or is not required, or another worker is issuing it.
     With `LABEL_SERVICE=none` the label becomes NOT_REQUIRED.

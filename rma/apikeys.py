@@ -1,4 +1,4 @@
-"""API keys per store (SPEC section 8): shown once, stored as a prefix and a SHA-256 hash.
+"""API keys per store (docs/api.md): shown once, stored as a prefix and a SHA-256 hash.
 
 A raw key is `rp_` + 8 random letters or digits (the stored prefix, to find the row)
 + 43 random URL-safe characters (256 bits). Only its SHA-256 is kept: the secret part
@@ -45,8 +45,8 @@ def api_key_authenticate(
     """The store with this code and, when `raw_key` is one of its unrevoked keys, that key.
 
     One query whatever the caller sends: the store left-joined with its unrevoked key of
-    the raw key's prefix. The store is None for an unknown code, whatever the key (SPEC
-    section 8: RMA 1002 first); the key is None for a missing, wrong or revoked key and
+    the raw key's prefix. The store is None for an unknown code, whatever the key (RMA
+    1002 comes first); the key is None for a missing, wrong or revoked key and
     for another store's key, alike, after the same constant-time comparison.
     """
     well_formed = isinstance(raw_key, str) and raw_key.startswith(KEY_MARK)

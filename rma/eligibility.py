@@ -1,4 +1,4 @@
-"""Return eligibility (SPEC section 4) as pure functions: rows in, reasons out.
+"""Return eligibility (docs/eligibility.md) as pure functions: rows in, reasons out.
 
 Nothing here queries the database. `rma.selectors.order_for_eligibility` fetches
 an order with everything these functions read: the store, the lines with their
@@ -146,7 +146,7 @@ def evaluate_line(
     now: dt.datetime,
     order_codes: list[str] | None = None,
 ) -> LineEligibility:
-    """Every rule of SPEC section 4 for one line; overrides remove overridable codes."""
+    """Every eligibility rule for one line; overrides remove overridable codes."""
     if order_codes is None:
         order_codes = order_level_codes(order=order, policy=policy)
     returnable_quantity = max(line.quantity - held_quantity, 0)

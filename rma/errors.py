@@ -1,4 +1,4 @@
-"""The project exception and the RMA error codes of SPEC sections 4, 8 and 9."""
+"""The project exception and the RMA error codes (docs/eligibility.md, docs/api.md)."""
 
 from __future__ import annotations
 

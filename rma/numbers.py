@@ -1,4 +1,4 @@
-"""RMA numbers (SPEC section 5): random, short, readable aloud, with a check character.
+"""RMA numbers (docs/eligibility.md): random, short, readable aloud, with a check character.
 
 Canonical form: three groups of four characters, `XXXX-XXXX-XXXX` (14 characters). The
 alphabet leaves out 0/O, 1/I/L so nothing is ambiguous; it has 31 symbols, a prime, so a

@@ -29,7 +29,7 @@ DEFAULT_REASONS = (
     ReturnReason("CHANGED_MIND", "Changed my mind"),
 )
 
-# Every policy key with its default (SPEC section 3); lists are copied on use.
+# Every policy key with its default (docs/import-format.md); lists are copied on use.
 POLICY_DEFAULTS = {
     "return_window_days": 30,
     "returnable_statuses": ["SHIPPED", "DELIVERED"],

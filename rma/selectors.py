@@ -36,7 +36,7 @@ RELEASED_STATUSES = (RmaStatus.REJECTED, RmaStatus.CANCELLED, RmaStatus.EXPIRED)
 
 @cache
 def held_quantity_expression(prefix: str = "rma_lines__"):
-    """Sum of the quantity this line's RMAs hold (SPEC section 4, rule 1007)."""
+    """Sum of the quantity this line's RMAs hold (rule 1007, docs/eligibility.md)."""
     return Coalesce(
         Sum(
             Case(

@@ -1,4 +1,4 @@
-"""The RMA lifecycle of SPEC section 5 as data: which status moves are allowed."""
+"""The RMA lifecycle (docs/eligibility.md) as data: which status moves are allowed."""
 
 from .models import RmaStatus
 

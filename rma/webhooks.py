@@ -1,4 +1,4 @@
-"""Outbound webhooks (SPEC section 12): outbox rows written with the change they report."""
+"""Outbound webhooks (docs/webhooks.md): outbox rows written with the change they report."""
 
 from __future__ import annotations
 

@@ -164,7 +164,7 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
 
 
 def spec_import_document() -> dict:
-    """The import document of SPEC section 3, verbatim; a fresh copy each call."""
+    """The reference import document (every store and policy key); a fresh copy each call."""
     return {
         "stores": [
             {
@@ -225,7 +225,7 @@ def spec_import_document() -> dict:
 
 
 def import_order_data(order_id: str = "3000179302", store: str = "TMSUS", **overrides) -> dict:
-    """One order object of the import format (the SPEC section 3 example by default)."""
+    """One order object of the import format (the reference example by default)."""
     return {
         "store": store,
         "order_id": order_id,
@@ -247,7 +247,7 @@ def import_order_data(order_id: str = "3000179302", store: str = "TMSUS", **over
 
 
 def import_line_data(line_number: int = 1, **overrides) -> dict:
-    """One order line of the import format (the SPEC section 3 example by default)."""
+    """One order line of the import format (the reference example by default)."""
     return {
         "line_number": line_number,
         "item_id": "21-RITOCS004b",

@@ -25,7 +25,7 @@ class LabelRequest:
     """Everything a label service needs, as plain data (no model instances).
 
     Addresses use the import format's keys: name, line1, line2, city, state,
-    postal_code, country. `package` is the SPEC `packageInfo` object.
+    postal_code, country. `package` is the API's `packageInfo` object.
     """
 
     rma_number: str

@@ -1,4 +1,4 @@
-"""`LABEL_SERVICE=http`: an external return label service (SPEC section 10).
+"""`LABEL_SERVICE=http`: an external return label service (docs/decisions.md).
 
 `POST {LABEL_SERVICE_URL}` with `{"rmaId", "store", "orderId", "from", "to", "package"}`
 and the key in the `apikey` header (the header the RMA service API uses too, see

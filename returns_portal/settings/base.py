@@ -214,7 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-api-transactions": {"task": "rma.purge_api_transactions", "schedule": 24 * 3600.0},
     "sweep-refunds": {"task": "payments.sweep_refunds", "schedule": 60.0},
 }
-# generateRMA replays a transactionId's first response for this long (SPEC: at least 7 days).
+# generateRMA replays a transactionId's first response for this long (at least 7 days).
 API_TRANSACTION_RETENTION_DAYS = max(7, env.int("API_TRANSACTION_RETENTION_DAYS", default=30))
 
 # Return labels: builtin (WeasyPrint PDF), http (external service) or none.

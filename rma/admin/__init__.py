@@ -1,4 +1,4 @@
-"""Customer care in the Django admin (SPEC section 13).
+"""Customer care in the Django admin.
 
 Importing the modules registers their ModelAdmins with the default admin site.
 """

@@ -1,4 +1,4 @@
-"""The returns dashboard (SPEC section 13): a few grouped queries, charts drawn as inline SVG.
+"""The returns dashboard: a few grouped queries, charts drawn as inline SVG.
 
 What counts as a *return* here: an RMA that was not rejected, cancelled or expired, and its
 *returned units* are the received quantity once the parcel arrived, else the requested one.

@@ -1,4 +1,4 @@
-"""Changelist filters: the customer-care work queues (SPEC section 13)."""
+"""Changelist filters: the customer-care work queues."""
 
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ class ReturnAddressMixin:
 
 @admin.register(Store)
 class StoreAdmin(ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
-    """Stores and their policies come from the import (SPEC section 3); shown, not edited."""
+    """Stores and their policies come from the import (docs/import-format.md); shown, not edited."""
 
     list_display = ("code", "name", "currency", "timezone", "support_email")
     search_fields = ("code", "name")

@@ -51,7 +51,7 @@ def _order_or_404(object_id):
 
 
 def override_view(model_admin, request, object_id, line_id):
-    """Lift one failing rule from one line, with a justification (SPEC section 4)."""
+    """Lift one failing rule from one line, with a justification (docs/eligibility.md)."""
     if not request.user.has_perm("rma.add_eligibilityoverride"):
         raise PermissionDenied
     order = _order_or_404(object_id)

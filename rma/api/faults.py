@@ -1,6 +1,6 @@
 """Faults: every refusal of the RMA service API, as a code, an HTTP status and a body.
 
-The body is format-neutral (a dict in the JSON shape of SPEC section 8); the codecs
+The body is format-neutral (a dict in the JSON shape of docs/api.md); the codecs
 render it as JSON or as the XML `Fault` element.
 """
 
@@ -14,14 +14,14 @@ from django.utils import timezone
 from rma.eligibility import RULES
 from rma.errors import DESCRIPTIONS, LineFailure
 
-# HTTP status of each RMA code that can be a fault (SPEC section 8 error table).
+# HTTP status of each RMA code that can be a fault (the error table of docs/api.md).
 STATUS_BY_CODE = {
     "RMA 1001": 400,
     "RMA 1002": 404,
     "RMA 1003": 404,
     "RMA 1004": 500,
     "RMA 1005": 422,
-    # Every eligibility code of SPEC section 4 (1007 also for a quantity out of range).
+    # Every eligibility code of docs/eligibility.md (1007 also for a quantity out of range).
     **dict.fromkeys(RULES, 422),
     "RMA 1009": 404,
     "RMA 1021": 404,

@@ -81,7 +81,7 @@ def _without_nulls(value):
 def generate_rma(
     *, store: Store, order_id: str, payload: dict, api_key: ApiKey
 ) -> tuple[int, dict]:
-    """Create the RMAs of one request, once per `transactionId` (SPEC section 8).
+    """Create the RMAs of one request, once per `transactionId` (docs/api.md).
 
     The `ApiTransaction` row is inserted first, in the same transaction as the RMAs:
     its unique constraint makes a concurrent duplicate wait for this transaction and

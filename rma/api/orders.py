@@ -1,4 +1,4 @@
-"""`PUT /api/v1/stores/{code}/orders/{order_id}`: upsert one order (SPEC section 3).
+"""`PUT /api/v1/stores/{code}/orders/{order_id}`: upsert one order (docs/import-format.md).
 
 The body is one order object of the import format; `store` and `order_id` may be
 left out (the URL says them) but must match when given. Authentication: the store's

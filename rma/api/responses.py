@@ -1,4 +1,4 @@
-"""Response bodies of the RMA service API, in the JSON shape of SPEC section 8.
+"""Response bodies of the RMA service API, in the JSON shape of docs/api.md.
 
 Built from rows already fetched (no queries here); the XML codec renders the same
 dicts with capitalised element names.

@@ -1,4 +1,4 @@
-"""Request validation and the documented shapes of the RMA service API (SPEC section 8).
+"""Request validation and the documented shapes of the RMA service API (docs/api.md).
 
 The request serializers validate what the JSON decoder and the XML decoder produce
 (the same dict either way). The types of known fields are strict: a value of the wrong

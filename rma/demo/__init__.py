@@ -1,6 +1,6 @@
-"""Demo stores and orders that show every eligibility case (SPEC sections 4 and 14).
+"""Demo stores and orders that show every eligibility case (docs/eligibility.md).
 
-`demo.json` is an import document (SPEC section 3) whose timestamps are relative to
+`demo.json` is an import document (docs/import-format.md) whose timestamps are relative to
 the moment it is loaded: "NOW" is now, "NOW-5d" five days ago, "NOW+1d" tomorrow. So
 the demo always looks the same: the eligible orders stay inside their return window.
 Loading creates no RMAs; RMA 1007 shows once a line has been returned in full.

@@ -1,4 +1,4 @@
-"""Store and order import (SPEC section 3): validate a whole document, then upsert it.
+"""Store and order import (docs/import-format.md): validate a whole document, then upsert it.
 
 - `schema` and `fields`: the format, read without queries, every problem collected;
 - `upsert`: the database checks and the one-transaction bulk write;

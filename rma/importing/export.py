@@ -1,4 +1,4 @@
-"""An order back in the import format (SPEC section 3): what the HTTP endpoint answers."""
+"""An order back in the import format (docs/import-format.md): what the HTTP endpoint answers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The import document of SPEC section 3: its keys, their types, and reading it into rows.
+"""The import document (docs/import-format.md): its keys, their types, and reading it into rows.
 
 Reading is pure (no queries): it collects every problem of the document and returns
 the rows to write. Checks that need the database (known stores and suppliers, lines
@@ -216,7 +216,7 @@ STORE = {
         text(7, pattern=r"(#[0-9A-Fa-f]{6})?", pattern_hint="a colour like #1A6B3C"), default=""
     ),
     "logo_url": Field(url, default=""),
-    # The store's catalogue, read by the catalogue app (SPEC section 16).
+    # The store's catalogue, read by the catalogue app.
     "products": Field(_read_products, default=()),
 }
 

@@ -98,7 +98,7 @@ class ImportResult:
 
 
 def import_document(document) -> ImportResult:
-    """Validate an import document (SPEC section 3) and upsert it, all or nothing.
+    """Validate an import document (docs/import-format.md) and upsert it, all or nothing.
 
     Raises `ImportValidationError` listing every problem of the document; then nothing
     is written.
@@ -151,7 +151,7 @@ def _import(document: Document, problems: Problems) -> ImportResult:
 
 
 def _catalogue(document: Document, existing: _Existing, *, lock: bool):
-    """The stores' products (SPEC section 16), loaded for checking; None when there are none."""
+    """The stores' products, loaded for checking; None when there are none."""
     rows = [row for row in document.stores if row.products]
     if not rows:
         return None

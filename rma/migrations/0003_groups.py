@@ -1,4 +1,4 @@
-"""The staff groups of SPEC section 13 and what each may do (docs/decisions.md, "Staff groups").
+"""The staff groups and what each may do (docs/decisions.md, "Staff groups").
 
 Permissions are created here first (they normally appear only after `migrate` finishes, in
 `post_migrate`), so the groups get their permissions on a fresh database too. Running it

@@ -1,4 +1,4 @@
-"""The shopper portal (SPEC section 7): thin views over the selectors and services.
+"""The shopper portal: thin views over the selectors and services.
 
 Decisions where the specification is silent:
 

@@ -1,4 +1,4 @@
-"""Eligibility overrides (SPEC section 4): an agent lifts one failing rule from one order line.
+"""Eligibility overrides (docs/eligibility.md): an agent lifts one failing rule from one order line.
 
 The `EligibilityOverride` row is the record of the decision: who, when, which code, why,
 until when. It is never edited or deleted through the product (an override with a past

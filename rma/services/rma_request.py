@@ -129,7 +129,7 @@ def rma_request(
 ) -> list[Rma]:
     """Request a return of some lines of an order; one RMA per return destination.
 
-    Every line is checked against eligibility (SPEC section 4) under a lock on the order,
+    Every line is checked against eligibility (docs/eligibility.md) under a lock on the order,
     and every failure is reported at once as `RmaError` with `items`. Each RMA is
     AUTHORIZED at once unless one of its reasons requires review. Follow-up work (label,
     emails, webhooks) is scheduled to run after commit. `event_data` (the channel's own

@@ -1,4 +1,4 @@
-"""Resolving a received return: per line outcome and amounts (SPEC sections 5 and 17).
+"""Resolving a received return: per line outcome and amounts (docs/eligibility.md).
 
 Amounts come from what the shopper paid (unit price, less the line's discount, plus its
 tax, per unit with the rounding remainder on the last unit) through the same pure

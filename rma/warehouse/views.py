@@ -1,4 +1,4 @@
-"""Warehouse screens (SPEC section 13): receiving by barcode scanner, and resolving.
+"""Warehouse screens: receiving by barcode scanner, and resolving.
 
 Thin adapters over `rma_receive` and `rma_resolve`. Staff only: anonymous visitors go
 to the admin login, signed-in users without the permission get 403.

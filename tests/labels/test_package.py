@@ -1,4 +1,4 @@
-"""Package calculation and checks (SPEC section 9): pure functions, no database."""
+"""Package calculation and checks: pure functions, no database."""
 
 import json
 from decimal import Decimal

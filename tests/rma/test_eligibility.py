@@ -1,4 +1,4 @@
-"""SPEC section 4: every code, every boundary, overrides; pure functions on plain objects."""
+"""Eligibility (docs/eligibility.md): every code, every boundary, overrides; pure functions."""
 
 import datetime as dt
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The import format of SPEC section 3: validation, all-or-nothing, idempotent upsert."""
+"""The import format (docs/import-format.md): validation, all-or-nothing, idempotent upsert."""
 
 import datetime as dt
 import json
@@ -37,7 +37,7 @@ def snapshot() -> dict:
 
 
 def three_orders() -> dict:
-    """The SPEC document with two more orders; the last has two lines."""
+    """The reference document with two more orders; the last has two lines."""
     document = spec_import_document()
     document["orders"] += [
         import_order_data("3000179303"),
@@ -399,7 +399,7 @@ def test_policy_reader_covers_exactly_the_policy_defaults():
 
 @pytest.fixture
 def held_line():
-    """The SPEC order imported, with line 1 (quantity 2) on one RMA line of quantity 2."""
+    """The reference order imported, with line 1 (quantity 2) on one RMA line of quantity 2."""
 
     def make(status, received_quantity=None):
         import_document(spec_import_document())
@@ -597,11 +597,11 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=6,
 )
-SPEC_PATHS = list(_paths(spec_import_document()))
+EXAMPLE_PATHS = list(_paths(spec_import_document()))
 
 
 @settings(max_examples=300, deadline=None)
-@given(path=st.sampled_from(SPEC_PATHS), value=JSON_VALUES)
+@given(path=st.sampled_from(EXAMPLE_PATHS), value=JSON_VALUES)
 def test_any_value_anywhere_is_imported_or_refused_cleanly(path, value):
     """No value, however odd, makes the import fail with anything but a list of errors."""
     document = spec_import_document()

@@ -1,4 +1,4 @@
-"""Selectors fetch in a fixed number of queries and compute held quantities per SPEC 4 (1007)."""
+"""Selectors fetch in a fixed number of queries and compute held quantities (rule 1007)."""
 
 import datetime as dt
 

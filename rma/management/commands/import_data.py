@@ -1,4 +1,4 @@
-"""`python manage.py import_data FILE`: import stores and orders (SPEC section 3)."""
+"""`python manage.py import_data FILE`: import stores and orders (docs/import-format.md)."""
 
 import json
 import sys
@@ -22,7 +22,7 @@ def read_json(data: bytes, source: str):
 
 class Command(BaseCommand):
     help = (
-        "Import stores and orders from a JSON document in the format of SPEC section 3. "
+        "Import stores and orders from a JSON document in the format of docs/import-format.md. "
         "Idempotent; an invalid document changes nothing."
     )
     # call_command("import_data", "-", stdin=...) in tests.

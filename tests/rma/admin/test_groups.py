@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 ALL_CODES = sorted(RULES)
 
-# (group, code) -> may override; the SPEC section 4 table.
+# (group, code) -> may override; the table of docs/eligibility.md.
 OVERRIDES = {
     AGENT: {"RMA 1006"},
     SUPERVISOR: {"RMA 1006", "RMA 1015", "RMA 1016", "RMA 1017", "RMA 1019", "RMA 1020"},

@@ -1,7 +1,7 @@
 """Fixtures and helpers for the RMA service API tests (both formats).
 
 The XML helpers here are written independently of `rma.api.xml_codec`, so a test
-checks the codec against the SPEC rather than against itself.
+checks the codec against the documented format rather than against itself.
 """
 
 from __future__ import annotations

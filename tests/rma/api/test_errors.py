@@ -1,4 +1,4 @@
-"""Every row of the SPEC section 8 error table, in both formats: code, description, status."""
+"""Every row of the error table of docs/api.md, in both formats: code, description, status."""
 
 import datetime as dt
 import logging
