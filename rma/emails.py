@@ -31,6 +31,8 @@ def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
         "supplier_cancelled": _("Return %(numbers)s is cancelled"),
         "supplier_expired": _("Return %(numbers)s has expired"),
     }
+    # One line whatever the stored name holds: a line break in a header stops the email.
+    store_name = " ".join(store_name.split())
     return f"{store_name}: " + subjects[kind] % {"numbers": numbers}
 
 
