@@ -1,0 +1,106 @@
+"""A worker process killed (SIGKILL) while a carrier sells the label.
+
+The carrier (EasyPost's fake) completes the purchase but its answer never reaches the
+worker, which is killed. The label task, acknowledged late, is redelivered to the next
+worker once Redis's visibility timeout passes; it waits for the dead worker's claim to
+lapse, then retrieves the shipment saved before buying, finds it bought and keeps that
+label: one label bought, not two, and one confirmation carrying it.
+"""
+
+import time
+
+import pytest
+
+from labels.models import ReturnLabel
+from rma.models import LabelStatus
+from tests.labels.fake_carrier import Hold
+from tests.labels.fake_easypost import FakeEasyPost
+
+from .pipeline import (
+    WorkerProcess,
+    assert_issued_once,
+    confirmation_sent,
+    emails_in,
+    request_return,
+    wait_for,
+    wait_until_idle,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+# Seconds before Redis hands an unacknowledged message to another worker (2 h in production).
+VISIBILITY_TIMEOUT = 2
+# The carrier client's timeout (seconds); the claim of a dead worker lapses 4 x this + 30 s.
+CARRIER_TIMEOUT = 3
+
+
+@pytest.fixture
+def easypost(settings):
+    fake = FakeEasyPost().start()
+    settings.LABEL_SERVICE = "easypost"
+    settings.EASYPOST_API_KEY = fake.api_key
+    settings.EASYPOST_API_BASE = fake.url
+    settings.LABEL_SERVICE_TIMEOUT = CARRIER_TIMEOUT
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def email_dir(tmp_path):
+    directory = tmp_path / "emails"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def worker_process(celery_app, easypost, email_dir, tmp_path):
+    workers = []
+
+    def start(name: str):
+        worker = WorkerProcess(
+            name,
+            log_dir=tmp_path,
+            env={
+                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+                "LABEL_SERVICE": "easypost",
+                "EASYPOST_API_KEY": easypost.api_key,
+                "EASYPOST_API_BASE": easypost.url,
+                "LABEL_SERVICE_TIMEOUT": str(CARRIER_TIMEOUT),
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(email_dir),
+            },
+        )
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
+        print(f"--- worker {worker.name} ---\n{worker.log()}")  # shown when the test fails
+
+
+def test_a_worker_killed_mid_purchase_leaves_one_label_bought(
+    easypost, broker, worker_process, email_dir, order
+):
+    easypost.then("buy", Hold())
+    first_worker = worker_process("first")
+    rma = request_return(order)
+
+    [buy] = easypost.wait_for_calls("buy", 1, timeout=60)
+    first_worker.kill()
+    easypost.release()
+    assert len(easypost.purchases) == 1  # the carrier sold it; the worker never heard
+
+    time.sleep(max(0.0, buy.at + VISIBILITY_TIMEOUT + 0.3 - time.monotonic()))
+    worker_process("second")
+    wait_for(lambda: confirmation_sent(rma), timeout=150, what="the confirmation email")
+    wait_until_idle(broker)
+
+    assert len(easypost.purchases) == 1
+    assert len(easypost.calls_to("buy")) == 1
+    assert len(easypost.calls_to("create")) == 1
+    assert easypost.calls_to("retrieve")  # the redelivered task looked at the saved shipment
+    label = ReturnLabel.objects.get(rma=rma)
+    assert label.status == LabelStatus.ISSUED
+    assert label.tracking_number == easypost.shipments[label.shipment_id]["tracking_code"]
+    assert_issued_once(rma, emails_in(email_dir))
