@@ -23,8 +23,6 @@ CARRIER = "FAKE-CARRIER"
 class Call:
     rma_number: str
     api_key: str
-    # time.monotonic() when the request arrived
-    at: float
 
 
 @dataclass(frozen=True)
@@ -32,13 +30,6 @@ class Answer:
     """Answer with this HTTP status (and no label unless it is 200)."""
 
     status: int
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """Wait this long before issuing the label (longer than the client's timeout)."""
-
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -75,6 +66,8 @@ def label_pdf(text: str) -> bytes:
 class FakeLabelService:
     def __init__(self):
         self.calls: list[Call] = []
+        # Calls whose answer has been written (or refused by a client that left).
+        self.answered: list[Call] = []
         self._script: deque = deque()
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -106,14 +99,20 @@ class FakeLabelService:
         self._released.set()
 
     def wait_for_calls(self, count: int, *, timeout: float = 30.0) -> list[Call]:
+        """Poll until `count` requests have arrived (a bound for a hang, not a time limit)."""
+        return self._wait_for(self.calls, count, timeout, "requests")
+
+    def wait_for_answers(self, count: int, *, timeout: float = 30.0) -> list[Call]:
+        """Poll until `count` requests have been answered (or their clients had left)."""
+        return self._wait_for(self.answered, count, timeout, "answers")
+
+    def _wait_for(self, calls: list[Call], count: int, timeout: float, what: str) -> list[Call]:
         deadline = time.monotonic() + timeout
-        while len(self.calls) < count:
+        while len(calls) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"the label service got {len(self.calls)} requests, expected {count}"
-                )
+                raise AssertionError(f"the label service has {len(calls)} {what}, not {count}")
             time.sleep(0.02)
-        return list(self.calls)
+        return list(calls)
 
     def _next_action(self, call: Call):
         with self._lock:
@@ -126,22 +125,24 @@ class FakeLabelService:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                action = service._next_action(
-                    Call(body["rmaId"], self.headers.get("apikey", ""), time.monotonic())
-                )
-                if isinstance(action, Answer):
-                    return self._reply(action.status, {"error": f"scripted {action.status}"})
-                if isinstance(action, Sleep):
-                    time.sleep(action.seconds)
-                elif isinstance(action, Hold):
-                    service._released.wait(timeout=60)
-                number = len(service.calls)
-                label = {
-                    "carrier": CARRIER,
-                    "trackingNumber": f"FK{number:08d}",
-                    "labelPdf": base64.b64encode(label_pdf(f"RMA {body['rmaId']}")).decode(),
-                }
-                return self._reply(200, label)
+                call = Call(body["rmaId"], self.headers.get("apikey", ""))
+                action = service._next_action(call)
+                try:
+                    if isinstance(action, Answer):
+                        self._reply(action.status, {"error": f"scripted {action.status}"})
+                        return
+                    if isinstance(action, Hold):
+                        service._released.wait(timeout=60)
+                    number = len(service.calls)
+                    label = {
+                        "carrier": CARRIER,
+                        "trackingNumber": f"FK{number:08d}",
+                        "labelPdf": base64.b64encode(label_pdf(f"RMA {body['rmaId']}")).decode(),
+                    }
+                    self._reply(200, label)
+                finally:
+                    with service._lock:
+                        service.answered.append(call)
 
             def _reply(self, status: int, document: dict) -> None:
                 payload = json.dumps(document).encode()

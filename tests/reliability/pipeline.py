@@ -145,6 +145,8 @@ class WorkerProcess:
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            # The fake services of these tests listen on 127.0.0.1.
+            "ALLOW_PRIVATE_OUTBOUND": "1",
             **env,
         }
         self.process: subprocess.Popen | None = None

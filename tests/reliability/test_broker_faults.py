@@ -1,7 +1,6 @@
 """The broker is down when an RMA commits: the request succeeds, the sweeper catches up."""
 
 import logging
-import time
 
 import pytest
 
@@ -38,12 +37,12 @@ def test_a_request_committed_while_the_broker_is_down_is_delivered_once_by_the_s
     caplog.set_level(logging.WARNING, logger="rma.queue")
 
     with broker_at(UNREACHABLE_BROKER_URL):
-        started = time.monotonic()
         rma = request_return(order)
-        elapsed = time.monotonic() - started
 
-    # The shopper's request succeeded, quickly; the work is recorded, not lost.
-    assert elapsed < 3
+    # The shopper's request succeeded (committed, not rolled back by the failed publish);
+    # the work is recorded, not lost. (How long a refused publish may take is bounded by
+    # CELERY_TASK_PUBLISH_RETRY_POLICY; `make bench` checks that budget, not this test.)
+    assert rma.pk is not None
     rma.refresh_from_db()
     assert rma.label_status == LabelStatus.PENDING
     assert Notification.objects.get(rma=rma).status == NotificationStatus.PENDING

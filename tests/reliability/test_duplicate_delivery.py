@@ -1,16 +1,17 @@
-"""The same task delivered several times, run concurrently: one label, one email."""
+"""The same task delivered several times, run concurrently: one label, one email.
 
-import datetime as dt
-import time
+The copies of the label task run while the first copy's call to the label service is
+still open (the service holds its answer until every other copy has found the claim),
+so the overlap does not depend on how fast the machine is.
+"""
 
 import pytest
-from django.core.mail.backends.locmem import EmailBackend
 
-import labels.services
+import rma.tasks
 from rma.models import Notification
 from rma.queue import enqueue
 
-from .label_server import Sleep
+from .label_server import Hold
 from .pipeline import (
     QUEUE,
     assert_issued_once,
@@ -26,38 +27,32 @@ COPIES = 3
 
 
 @pytest.fixture
-def slow_email(monkeypatch):
-    """Sending takes a while, so duplicated sends overlap."""
-    send_messages = EmailBackend.send_messages
+def deferred_label_checks(monkeypatch):
+    """Label tasks that found another worker's claim and would look again when it lapses.
 
-    def slowly(self, messages):
-        time.sleep(0.2)
-        return send_messages(self, messages)
-
-    monkeypatch.setattr(EmailBackend, "send_messages", slowly)
-
-
-@pytest.fixture
-def short_label_claims(monkeypatch):
-    """A worker's claim on a label lapses after 1.5 s (the slowest call here takes 0.3 s).
-
-    A duplicate that finds the label claimed looks again when the claim lapses.
+    Recorded instead of scheduled: a live claim lasts half a minute, and the test
+    delivers these looks itself once the first copy has finished.
     """
-    monkeypatch.setattr(labels.services, "claim_duration", lambda: dt.timedelta(seconds=1.5))
+    deferred = []
+
+    def record(task_name, countdown, **kwargs):
+        deferred.append((task_name, kwargs))
+        return True
+
+    monkeypatch.setattr(rma.tasks, "enqueue_later", record)
+    return deferred
 
 
 def test_duplicated_label_and_email_tasks_run_concurrently_do_everything_once(
     label_service,
     backoff_delays,
-    short_label_claims,
-    slow_email,
+    deferred_label_checks,
     broker,
     start_embedded_worker,
     sent_emails,
     order,
 ):
-    # A slow service, so the duplicates arrive while the first call is in progress.
-    label_service.then(Sleep(0.3))
+    label_service.then(Hold())
     rma = request_return(order)
     notification = Notification.objects.get(rma=rma)
     for _ in range(COPIES - 1):
@@ -66,7 +61,17 @@ def test_duplicated_label_and_email_tasks_run_concurrently_do_everything_once(
     assert broker.llen(QUEUE) == 2 * COPIES
 
     start_embedded_worker(concurrency=2 * COPIES)
+    label_service.wait_for_calls(1)
+    # Every other copy finds the first one's claim and steps aside, without a call.
+    wait_for(lambda: len(deferred_label_checks) == COPIES - 1, what="the copies to find the claim")
+    assert deferred_label_checks == [("rma.issue_label", {"rma_id": rma.pk})] * (COPIES - 1)
+    label_service.release()
     wait_for(lambda: confirmation_sent(rma), what="the confirmation email")
+    wait_until_idle(broker)
+
+    # The copies look again, as they would once the claim lapsed: nothing is left to do.
+    for task_name, kwargs in deferred_label_checks:
+        assert enqueue(task_name, **kwargs)
     wait_until_idle(broker)
 
     assert len(label_service.calls) == 1
