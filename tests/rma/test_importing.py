@@ -539,6 +539,25 @@ def test_reimporting_many_orders_takes_no_query_per_order_or_line(
     assert (result.lines.updated, result.lines.deleted, result.lines.unchanged) == (1, 1, 1798)
 
 
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def waits_for_me(pid: int, *, unless: threading.Event, deadline: float = 60.0) -> bool:
+    """Poll until backend `pid` waits for a lock this connection holds; False if `unless`
+    is set first (it finished without waiting) or at the deadline (a hang)."""
+    give_up_at = time.monotonic() + deadline
+    with connection.cursor() as cursor:
+        while time.monotonic() < give_up_at and not unless.is_set():
+            cursor.execute("SELECT pg_backend_pid() = ANY(pg_blocking_pids(%s))", [pid])
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_import_waits_for_an_rma_request_holding_the_order_lock():
@@ -546,14 +565,17 @@ def test_an_import_waits_for_an_rma_request_holding_the_order_lock():
     must wait for it and then see the quantity the new RMA holds."""
     import_document(spec_import_document())
     line = OrderLine.objects.get()
-    locked = threading.Event()
+    importer_pid = backend_pid()
+    locked, imported = threading.Event(), threading.Event()
+    importer_waited = []
 
     def request_rma():
         try:
             with transaction.atomic():
                 Order.objects.select_for_update().get(pk=line.order_id)
                 locked.set()
-                time.sleep(0.5)
+                # Hold the lock until the import is seen waiting for it (not for a while).
+                importer_waited.append(waits_for_me(importer_pid, unless=imported))
                 rma = RmaFactory(order=line.order, status=RmaStatus.AUTHORIZED)
                 RmaLineFactory(rma=rma, order_line=line, quantity=2)
         finally:
@@ -561,13 +583,17 @@ def test_an_import_waits_for_an_rma_request_holding_the_order_lock():
 
     requester = threading.Thread(target=request_rma)
     requester.start()
-    assert locked.wait(timeout=5)
+    assert locked.wait(timeout=30)
     document = spec_import_document()
     document["orders"][0]["lines"][0]["quantity"] = 1
 
-    errors = refused(document)
-    requester.join()
+    try:
+        errors = refused(document)
+    finally:
+        imported.set()
+        requester.join(timeout=60)
 
+    assert importer_waited == [True], "the import waited for the request's lock"
     assert errors == [
         "orders[0].lines[0].quantity: line 1 cannot go down to 1: active RMAs hold 2 of it"
         " (order TMSUS 3000179302)"
