@@ -13,9 +13,12 @@ import json
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
 
+from rma.emails import build_email
 from rma.models import ApiTransaction, Notification, Rma, RmaStatus
-from tests.factories import OrderFactory, OrderLineFactory
+from tests.factories import OrderFactory, OrderLineFactory, UserFactory
 from tests.rma.api.conftest import FORMATS, NS, RESPONSE_ROOTS, Reply, xml_request, xsd
 
 pytestmark = pytest.mark.django_db
@@ -632,3 +635,52 @@ def test_a_fault_before_the_body_was_read_has_no_echo(api, radial_order):
     fault = reply.fault()
     assert fault["code"] == "RMA 1001"
     assert "orderType" not in fault and "storeType" not in fault
+
+
+# ---- what agents, the warehouse and the shopper see of a counter return ---------------
+
+
+@pytest.fixture
+def counter_rma(api, radial_order):
+    assert generate(api, "json", RADIAL_GENERATE_RECEIVED).status == 201
+    return Rma.objects.get()
+
+
+def test_the_shopper_is_told_the_return_was_received(counter_rma):
+    notification = Notification.objects.get()
+    message = build_email(notification, [counter_rma])
+    assert message.subject.endswith(f"We received your return {counter_rma.rma_number}")
+    assert "We have received the items you returned." in message.body
+    # The unconfigured reason in the caller's words; the quantity received.
+    assert "Reason: Cancelled Data Entry Error" in message.body
+    assert "received: 1" in message.body
+    assert "Return label" not in message.body
+
+
+def test_agents_see_the_order_system_fields_and_the_uninspected_line(admin_client, counter_rma):
+    page = admin_client.get(reverse("admin:rma_rma_change", args=[counter_rma.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for value in ("ROMUI", "100801", "InStore", "OMS", "Not inspected yet"):
+        assert value in html, value
+    assert "Cancelled Data Entry Error" in html
+    queue = admin_client.get(reverse("admin:rma_rma_changelist"), {"queue": "unresolved"})
+    assert counter_rma.rma_number in queue.content.decode()
+
+
+def test_the_warehouse_resolves_a_counter_return_left_uninspected(client, counter_rma):
+    user = UserFactory(username="resolver")
+    user.user_permissions.add(Permission.objects.get(codename="resolve_rma"))
+    client.force_login(user)
+    url = reverse("warehouse:resolve", kwargs={"rma_number": counter_rma.rma_number})
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Not inspected yet" in page.content.decode()
+    assert "Cancelled Data Entry Error" in page.content.decode()
+    line = counter_rma.lines.get()
+    response = client.post(url, {f"line-{line.pk}-outcome": "REFUND"})
+    assert response.status_code in (200, 302), response.content[:500]
+    counter_rma.refresh_from_db()
+    line.refresh_from_db()
+    assert counter_rma.status == RmaStatus.RESOLVED
+    assert (line.outcome, line.condition) == ("REFUND", "UNINSPECTED")
