@@ -8,7 +8,8 @@ middleware decides first, from the headers and at most `limit + 1` bytes of the 
   body is read.
 - A chunked body (no `Content-Length`; Django would otherwise read it as empty) is read
   into memory up to the limit and handed on with its length; past the limit it is
-  refused.
+  refused. This needs a server that de-chunks the body and says so
+  (`wsgi.input_terminated`, as gunicorn does).
 
 The limit is `MAX_REQUEST_BYTES` (default 12 MiB), and `API_MAX_BODY_BYTES` for the two
 APIs. The refusal is a 413: the API's own fault (RMA 1001, in the route's JSON or XML),
@@ -79,7 +80,9 @@ class RequestSizeLimitMiddleware:
         length = declared_length(request)
         if length is not None and length > limit:
             return request_too_large(request, limit)
-        if length is None and is_chunked(request):
+        # Only a server that de-chunks the input and marks its end (gunicorn sets
+        # wsgi.input_terminated) can be read to the end; elsewhere Django reads nothing.
+        if length is None and is_chunked(request) and request.META.get("wsgi.input_terminated"):
             stream = request.META["wsgi.input"]
             body = read_at_most(stream, limit + 1)
             if len(body) > limit:

@@ -105,7 +105,8 @@ def chunked_request(path: str, body: bytes) -> WSGIRequest:
         REQUEST_METHOD="POST",
         CONTENT_TYPE="application/x-www-form-urlencoded",
         HTTP_TRANSFER_ENCODING="chunked",
-        **{"wsgi.input": io.BytesIO(body)},
+        # What gunicorn says of a de-chunked input.
+        **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
     )
     environ.pop("CONTENT_LENGTH", None)
     return WSGIRequest(environ)
