@@ -44,6 +44,8 @@ def test_creates_then_updates_the_order(client, raw_key):
         **import_line_data(),
         "weight": "1.2",
         "image_url": "",
+        "discount": "0.00",
+        "tax": "0.00",
     }
 
     updated = put(client, import_order_data(status="CLOSED"), raw_key)
