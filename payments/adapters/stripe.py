@@ -11,6 +11,8 @@ from __future__ import annotations
 import stripe
 from django.conf import settings
 
+from returns_portal import outbound
+
 from .base import (
     IssuedRefund,
     PermanentRefundError,
@@ -35,8 +37,10 @@ class StripeRefundService(RefundService):
             base_addresses={"api": settings.STRIPE_API_BASE},
             # Celery retries with backoff; the library's own retries would hide errors.
             max_network_retries=0,
+            # Through the outbound guard: STRIPE_API_BASE cannot reach our own network.
             http_client=stripe.RequestsClient(
-                timeout=(settings.STRIPE_TIMEOUT, settings.STRIPE_TIMEOUT)
+                timeout=(settings.STRIPE_TIMEOUT, settings.STRIPE_TIMEOUT),
+                session=outbound.session(),
             ),
         )
 
@@ -55,7 +59,13 @@ class StripeRefundService(RefundService):
                 },
                 options={"idempotency_key": request.idempotency_key},
             )
-        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        except stripe.APIConnectionError as error:
+            if isinstance(error.__context__, outbound.AddressNotAllowed):
+                raise PermanentRefundError(outbound.NOT_ALLOWED_MESSAGE) from None
+            raise TransientRefundError(
+                f"Stripe unavailable: {error.user_message or error}"
+            ) from error
+        except stripe.RateLimitError as error:
             raise TransientRefundError(
                 f"Stripe unavailable: {error.user_message or error}"
             ) from error

@@ -131,3 +131,10 @@ def test_the_service_is_chosen_by_setting(settings, stripe_api):
     settings.REFUND_SERVICE = "paypal"
     with pytest.raises(Exception, match="Unknown REFUND_SERVICE"):
         get_refund_service()
+
+
+def test_stripe_api_base_cannot_reach_private_addresses(stripe_api, settings):
+    settings.ALLOW_PRIVATE_OUTBOUND = False
+    with pytest.raises(PermanentRefundError, match="Address not allowed"):
+        StripeRefundService().refund(request(stripe_api.payment_intent(5000)))
+    assert not stripe_api.requests
