@@ -4,6 +4,8 @@ nothing, idempotent bulk upsert."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalogue.models import Product, Variant
 from rma.importing import ImportValidationError, import_document
@@ -19,6 +21,8 @@ from tests.factories import RmaLineFactory, spec_import_document
 pytestmark = pytest.mark.django_db
 
 WHERE = "stores[0].products"
+# Per import of the spec document with products, however many (see the test at the end).
+EXPECTED_QUERIES = 11
 
 
 def document_with(*products) -> dict:
@@ -314,3 +318,38 @@ def test_a_valid_catalogue_is_not_written_when_an_order_is_broken():
 
     assert not Product.objects.exists()
     assert not Variant.objects.exists()
+
+
+def many_products(count: int, price: str = "25.00") -> dict:
+    return document_with(
+        *(
+            product_data(
+                f"P{number:03d}",
+                variants=[
+                    variant_data(f"P{number:03d}-{size}", price=price) for size in ("S", "M", "L")
+                ],
+            )
+            for number in range(count)
+        )
+    )
+
+
+def queries_to_import(document) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        import_document(document)
+    return len(captured)
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_number_of_queries_does_not_grow_with_the_catalogue(count):
+    import_document(spec_import_document())
+
+    created = queries_to_import(many_products(count))
+    updated = queries_to_import(many_products(count, price="20.00"))
+
+    assert Variant.objects.filter(price=Decimal("20.00")).count() == 3 * count
+    # A savepoint and its release, the store, suppliers, orders, lines and suppliers again
+    # read (7), then products and variants read (2), products inserted (1) and variants
+    # inserted (1); on update, products unchanged and variants updated (1). (SQLite splits
+    # an insert of more than about 100 variants for its limit of 999 parameters.)
+    assert (created, updated) == (EXPECTED_QUERIES, EXPECTED_QUERIES - 1)
