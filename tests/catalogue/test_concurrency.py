@@ -74,3 +74,39 @@ def test_one_unit_left_one_exchange_and_clear_refusals():
     exchange_release(rma=reservation.rma_line.rma, reason="CANCELLED")
 
     assert Variant.objects.get(pk=last.pk).stock == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_releases_racing_give_the_stock_back_once():
+    product = ProductFactory(product_id="TEE-1")
+    VariantFactory(product=product, item_id="TEE-1-M", price=Decimal("25.00"), stock=0)
+    wanted = VariantFactory(product=product, item_id="TEE-1-S", price=Decimal("19.00"), stock=2)
+    order = OrderFactory(store=product.store)
+    line = OrderLineFactory(order=order, line_number=1, item_id="TEE-1-M", quantity=2)
+    rma_line = RmaLineFactory(rma=RmaFactory(order=order), order_line=line, quantity=2)
+    exchange_reserve(rma_line=rma_line, variant=wanted, quantity=2)
+    assert Variant.objects.get(pk=wanted.pk).stock == 0
+
+    start = threading.Barrier(SHOPPERS)
+    released: list[int] = []
+    errors: list[BaseException] = []
+
+    def release():
+        try:
+            start.wait(timeout=30)
+            released.append(len(exchange_release(rma=rma_line.rma, reason="EXPIRED")))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=release) for _ in range(SHOPPERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert sorted(released) == [0] * (SHOPPERS - 1) + [1]
+    assert Variant.objects.get(pk=wanted.pk).stock == 2
