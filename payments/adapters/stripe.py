@@ -29,10 +29,12 @@ class StripeRefundService(RefundService):
     name = "stripe"
     provider = "stripe"
 
-    def __init__(self):
+    def _client(self) -> stripe.StripeClient:
+        # Checked per call, not at construction: a missing key fails the refund (an
+        # agent sees it in the failed queue) instead of the resolve that records it.
         if not settings.STRIPE_API_KEY:
             raise PermanentRefundError("STRIPE_API_KEY is not set")
-        self.client = stripe.StripeClient(
+        return stripe.StripeClient(
             settings.STRIPE_API_KEY,
             base_addresses={"api": settings.STRIPE_API_BASE},
             # Celery retries with backoff; the library's own retries would hide errors.
@@ -46,7 +48,7 @@ class StripeRefundService(RefundService):
 
     def refund(self, request: RefundRequest) -> IssuedRefund:
         try:
-            refund = self.client.v1.refunds.create(
+            refund = self._client().v1.refunds.create(
                 params={
                     "payment_intent": request.payment_intent,
                     "amount": request.amount_minor,

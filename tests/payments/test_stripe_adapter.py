@@ -100,10 +100,12 @@ def test_a_wrong_api_key_is_permanent(stripe_api, settings):
     assert "Invalid API Key" in str(refused.value)
 
 
-def test_no_api_key_is_a_configuration_error(settings):
-    settings.REFUND_SERVICE, settings.STRIPE_API_KEY = "stripe", ""
-    with pytest.raises(PermanentRefundError):
-        get_refund_service()
+def test_no_api_key_fails_the_refund_not_the_caller(stripe_api, settings):
+    settings.STRIPE_API_KEY = ""
+    service = get_refund_service()
+    with pytest.raises(PermanentRefundError, match="STRIPE_API_KEY"):
+        service.refund(request(stripe_api.payment_intent(5000)))
+    assert not stripe_api.requests
 
 
 def test_connection_refused_is_transient(stripe_api, settings):
