@@ -14,6 +14,7 @@ from django.core import mail
 
 from tests.factories import OrderLineFactory
 
+from . import pipeline
 from .label_server import FakeLabelService
 from .pipeline import BROKER_URL, parse_email, purge_broker
 from .pipeline import celery_app as project_celery_app
@@ -55,6 +56,8 @@ def start_embedded_worker(celery_app):
     Django fixup, so the test database can be flushed afterwards.
     """
     workers = []
+    # Counts what this test publishes from here on, for wait_until_idle.
+    ledger = pipeline.embedded_ledger = pipeline.TaskLedger().connect()
 
     def start(*, concurrency: int = 2):
         context = start_worker(
@@ -71,6 +74,8 @@ def start_embedded_worker(celery_app):
     yield start
     for context in reversed(workers):
         context.__exit__(None, None, None)
+    ledger.disconnect()
+    pipeline.embedded_ledger = None
 
 
 @pytest.fixture

@@ -8,11 +8,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from celery.signals import after_task_publish, task_postrun
 from django.conf import settings
 from django.db import connection
 
@@ -51,6 +53,45 @@ def purge_broker(client) -> None:
     client.delete(UNACKED, UNACKED_INDEX, UNACKED_MUTEX)
 
 
+class TaskLedger:
+    """Messages this process published and tasks this process ran to the end.
+
+    With an embedded worker (same process) every task message is counted both ways, so
+    "all finished" is exact: a message being handed from the queue to the worker, in
+    neither Redis structure for a moment, still counts as unfinished.
+    """
+
+    def __init__(self):
+        self.published = 0
+        self.finished = 0
+        self._lock = threading.Lock()
+
+    def _on_publish(self, **kwargs) -> None:
+        with self._lock:
+            self.published += 1
+
+    def _on_finish(self, **kwargs) -> None:
+        with self._lock:
+            self.finished += 1
+
+    def connect(self) -> TaskLedger:
+        after_task_publish.connect(self._on_publish, weak=False)
+        task_postrun.connect(self._on_finish, weak=False)
+        return self
+
+    def disconnect(self) -> None:
+        after_task_publish.disconnect(self._on_publish)
+        task_postrun.disconnect(self._on_finish)
+
+    def all_finished(self) -> bool:
+        with self._lock:
+            return self.finished >= self.published
+
+
+# Set while an embedded worker runs (conftest's start_embedded_worker).
+embedded_ledger: TaskLedger | None = None
+
+
 def broker_idle(client) -> bool:
     """No message waits in the queue and none is delivered but unacknowledged.
 
@@ -61,7 +102,20 @@ def broker_idle(client) -> bool:
 
 
 def wait_until_idle(client, *, timeout: float = 30.0) -> None:
-    """Wait until the broker stays idle for a moment (a message in flight is in neither)."""
+    """Wait until every task message so far has been run and acknowledged.
+
+    With an embedded worker that is exact (the ledger). A worker in another process is
+    seen only through Redis, where a message being handed over is in neither structure
+    for a moment: there the broker must look idle twice, a quarter second apart.
+    """
+    ledger = embedded_ledger
+    if ledger is not None:
+        wait_for(
+            lambda: ledger.all_finished() and broker_idle(client),
+            timeout=timeout,
+            what="every task to be run and acknowledged",
+        )
+        return
 
     def idle_twice() -> bool:
         if not broker_idle(client):
