@@ -38,6 +38,7 @@ from rma.importing.fields import (
     url,
 )
 from rma.importing.schema import duplicates
+from rma.importing.upsert import Tally
 from rma.models import Store
 
 from .models import ExchangeReservation, Product, Variant
@@ -140,12 +141,18 @@ PRODUCT = {
 
 
 def read_product(value, where: str, problems: Problems) -> dict | None:
-    """One product object; invalid variants are left out (the document is refused anyway)."""
+    """One product object. An invalid variant stays as None, so that indexes keep matching
+    the document (which is refused anyway)."""
     product = read_object(value, PRODUCT, where, problems)
     if product is None:
         return None
-    product["variants"] = [variant for variant in product["variants"] or () if variant]
+    product["variants"] = product["variants"] or []
     return product
+
+
+def _variants(product: dict):
+    """(index, variant) of the product's readable variants."""
+    return [(index, variant) for index, variant in enumerate(product["variants"]) if variant]
 
 
 def read_products(value, where: str, problems: Problems) -> list[tuple[str, dict]]:
@@ -156,7 +163,7 @@ def read_products(value, where: str, problems: Problems) -> list[tuple[str, dict
     for index, product in enumerate(products):
         if product is None:
             continue
-        for position, variant in enumerate(product["variants"]):
+        for position, variant in _variants(product):
             here = f"products[{index}].variants[{position}]"
             item_id = variant["item_id"]
             if item_id in first_use and first_use[item_id][0] != index:
@@ -180,18 +187,6 @@ class StoreProducts:
 
     store_code: str
     products: list[tuple[str, dict]]
-
-
-@dataclass
-class Tally:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-
-    def __str__(self) -> str:
-        counts = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        return counts + (f", {self.deleted} deleted" if self.deleted else "")
 
 
 @dataclass
@@ -220,7 +215,9 @@ class CatalogueImport:
                 continue
             product_ids = [product["product_id"] for _, product in row.products]
             item_ids = [
-                variant["item_id"] for _, product in row.products for variant in product["variants"]
+                variant["item_id"]
+                for _, product in row.products
+                for _, variant in _variants(product)
             ]
             product_filters.append(Q(store=store, product_id__in=product_ids))
             variant_filters.append(
@@ -244,7 +241,7 @@ class CatalogueImport:
         for row in self.rows:
             listed = {product["product_id"] for _, product in row.products}
             for where, product in row.products:
-                for position, data in enumerate(product["variants"]):
+                for position, data in _variants(product):
                     variant = self.variants.get((row.store_code, data["item_id"]))
                     if variant is None:
                         continue
@@ -289,7 +286,7 @@ class CatalogueImport:
         for row in self.rows:
             for _, data in row.products:
                 product = self.products[(row.store_code, data["product_id"])]
-                for position, item in enumerate(data["variants"]):
+                for position, item in _variants(data):
                     key = (row.store_code, item["item_id"])
                     listed.add(key)
                     fields = {

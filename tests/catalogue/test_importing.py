@@ -353,3 +353,16 @@ def test_the_number_of_queries_does_not_grow_with_the_catalogue(count):
     # inserted (1); on update, products unchanged and variants updated (1). (SQLite splits
     # an insert of more than about 100 variants for its limit of 999 parameters.)
     assert (created, updated) == (EXPECTED_QUERIES, EXPECTED_QUERIES - 1)
+
+
+def test_paths_stay_right_after_an_invalid_variant():
+    document = document_with(
+        product_data(variants=[variant_data("TEE-1-S", stock=-1), variant_data("TEE-1-M")]),
+        product_data("TEE-2", variants=[variant_data("TEE-1-M")]),
+    )
+
+    assert refused(document) == [
+        f"{WHERE}[0].variants[0].stock: must be at least 0 (got -1)",
+        f'{WHERE}[1].variants[0].item_id: "TEE-1-M" is already used by'
+        " products[0].variants[1] (an item belongs to one product only)",
+    ]
