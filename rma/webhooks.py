@@ -121,7 +121,7 @@ def webhook_verify(
     candidates = []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
         elif key == SIGNATURE_VERSION and value:
             candidates.append(value)

@@ -195,6 +195,7 @@ def test_verify_accepts_a_fresh_signature_of_the_exact_body():
         ("t=1800000001," + _signed()[0].split(",")[1], _signed()[1], 1_800_000_000),  # other t
         ("", _signed()[1], 1_800_000_000),
         ("garbage", _signed()[1], 1_800_000_000),
+        ("t=\u00b2," + _signed()[0].split(",")[1], _signed()[1], 1_800_000_000),
     ],
     ids=[
         "tampered-body",
@@ -206,6 +207,7 @@ def test_verify_accepts_a_fresh_signature_of_the_exact_body():
         "other-timestamp",
         "empty",
         "garbage",
+        "superscript-timestamp",
     ],
 )
 def test_verify_refuses(header, body, now):
