@@ -1,6 +1,6 @@
 """factory_boy factories and import-format builders for the catalogue.
 
-Kept beside the catalogue tests (the shared `tests/factories.py` is edited by many).
+Kept beside the catalogue tests, their only users.
 """
 
 from decimal import Decimal
