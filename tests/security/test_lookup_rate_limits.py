@@ -182,3 +182,49 @@ def test_lookups_keep_working_when_the_cache_is_unreachable(
 
     warnings = [record for record in caplog.records if "cache is unreachable" in record.message]
     assert len(warnings) == 1, "logged, but not once per lookup"
+
+
+@pytest.mark.django_db
+def test_admin_lockout_uses_the_same_client_address(settings):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="agent", is_staff=True, password="correct-horse-battery")
+    login = reverse("admin:login")
+    guesser, agent = Client(), Client()
+    for _ in range(2):
+        guesser.post(login, {"username": "agent", "password": "wrong"}, **shopper("203.0.113.7"))
+    locked = guesser.post(
+        login, {"username": "agent", "password": "correct-horse-battery"}, **shopper("203.0.113.7")
+    )
+    assert locked.status_code == 429
+    # The agent's own login, through the same proxy from another address, still works.
+    allowed = agent.post(
+        login, {"username": "agent", "password": "correct-horse-battery"}, **shopper("198.51.100.4")
+    )
+    assert allowed.status_code == 302
+
+
+@pytest.mark.django_db
+def test_admin_lockout_ignores_forwarded_addresses_from_untrusted_clients(settings):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 2
+    UserFactory(username="agent", is_staff=True)
+    login = reverse("admin:login")
+    guesser = Client()
+    for number in range(2):
+        guesser.post(
+            login, {"username": "agent", "password": "wrong"}, **shopper(f"192.0.2.{number}")
+        )
+    locked = guesser.post(
+        login, {"username": "agent", "password": "correct-horse-battery"}, **shopper("192.0.2.9")
+    )
+    assert locked.status_code == 429
