@@ -175,6 +175,30 @@ def targets(results) -> list[list[str]]:
 # ---- Sections ---------------------------------------------------------------------------
 
 
+def budgets_section(results) -> list[str]:
+    """The time limits the tests leave to the bench (bench/budgets.py), slowest run each."""
+    from bench.budgets import verdict
+
+    if not results.budgets:
+        return []
+    rows = [
+        [
+            f"{budget.name} {budget.limit:g} s",
+            "-" if budget.slowest is None else f"{budget.slowest:.2f} s",
+            verdict(budget),
+        ]
+        for budget in results.budgets
+    ]
+    return [
+        "## Time budgets",
+        "",
+        "Limits the tests do not assert (a busy machine would fail them); the slowest of "
+        "a few runs each (bench/budgets.py).",
+        "",
+        *table(["Budget", "Slowest", "Status"], rows),
+    ]
+
+
 def per_line_section(results) -> list[str]:
     rows = []
     for endpoint, name, floor in (
@@ -417,6 +441,7 @@ def render(results) -> str:
         lines += [f"- {name}: {reason}" for name, reason in results.missing.items()]
         lines.append("")
     for section in (
+        budgets_section,
         per_line_section,
         query_sources_section,
         generate_section,

@@ -39,7 +39,7 @@ import django  # noqa: E402
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from bench import dataset, diagnose, report, server  # noqa: E402
+from bench import budgets, dataset, diagnose, report, server  # noqa: E402
 from bench.loadgen import Client, Response, Samples, concurrent, interleaved  # noqa: E402
 
 SMALL_ORDERS, LARGE_ORDERS = 1_000, 1_000_000
@@ -76,6 +76,7 @@ class Results:
     lookup: dict[str, Samples] = field(default_factory=dict)
     lookup_plans: dict[str, str] = field(default_factory=dict)
     labels: dict[str, float] | None = None
+    budgets: list[budgets.Budget] = field(default_factory=list)
     facts: dict[str, object] = field(default_factory=dict)
 
 
@@ -376,6 +377,14 @@ def measure_labels(results: Results) -> None:
         results.missing["labels"] = "bench/label_render.py is not there"
 
 
+def measure_budgets(plain: dict[str, int], results: Results) -> None:
+    """The time limits the tests leave to the bench (budgets.py). The broker-down budget
+    requests returns of the last plain orders of the 1,000-order database."""
+    last = plain[SMALL_URL]
+    order_ids = [dataset.lookup_order_id(last - n) for n in range(budgets.RUNS)]
+    results.budgets = [budgets.label_timeout(), budgets.broker_down(order_ids, store_code=STORE)]
+
+
 def environment(broker: str | None) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -415,6 +424,8 @@ def main(argv: list[str]) -> int:
                     measure_lookup(ports, plain, results)
         with phase(results, "label render"):
             measure_labels(results)
+        with phase(results, "time budgets"):
+            measure_budgets(plain, results)
     finally:
         from django.db import connections
 
