@@ -135,10 +135,11 @@ def broker_down(order_ids: list[str], *, store_code: str) -> Budget:
     from rma.services.rma_request import RequestedLine, rma_request
 
     name = "Return requested while the broker is down: returns within"
-    orders = [
-        Order.objects.select_related("store").get(store__code=store_code, order_id=order_id)
-        for order_id in order_ids
-    ]
+    orders = list(
+        Order.objects.select_related("store").filter(store__code=store_code, order_id__in=order_ids)
+    )
+    if len(orders) != len(order_ids):
+        return Budget(name, BROKER_DOWN_BUDGET, [], f"orders {order_ids} are not all there")
 
     def once(index: int) -> None:
         rma_request(
