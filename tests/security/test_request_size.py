@@ -163,3 +163,11 @@ def test_a_pixel_bomb_through_the_order_page_creates_nothing(
     assert "This photo has too many pixels (144 megapixels)" in response.content.decode()
     assert not Rma.objects.exists()
     assert not RmaPhoto.objects.exists()
+
+
+def test_the_413_page_speaks_the_shoppers_language(client, settings):
+    settings.MAX_REQUEST_BYTES = 1024
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    response = client.post("/", {"order_number": "1" * 2000, "contact": "a@example.com"})
+    assert response.status_code == 413
+    assert "Das war zu viel auf einmal" in response.content.decode()
