@@ -479,3 +479,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.endpoint_id}"
+
+
+class StaffStoreAccess(models.Model):
+    """A store a staff user may work on; a user with rows sees only those stores.
+
+    Without any row, a user sees every store only as a superuser or with the
+    `view_all_stores` permission, else none (`rma/admin/scoping.py`).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_access"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="staff_access")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "staff store access"
+        verbose_name_plural = "staff store access"
+        permissions = [("view_all_stores", "Can see every store's data")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "store"], name="staff_store_access_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.store_id}"
