@@ -43,7 +43,7 @@ READ_BLOCK = 64 * 1024
 def body_limit(request: HttpRequest) -> int:
     """The most bytes a request to this path may carry."""
     limit = settings.MAX_REQUEST_BYTES
-    if request.path.startswith((RMA_SERVICE_PREFIX, ORDER_API_PREFIX)):
+    if request.path_info.startswith((RMA_SERVICE_PREFIX, ORDER_API_PREFIX)):
         limit = min(limit, settings.API_MAX_BODY_BYTES)
     return limit
 
@@ -96,9 +96,9 @@ class RequestSizeLimitMiddleware:
 
 def request_too_large(request: HttpRequest, limit: int) -> HttpResponse:
     """413 in the form the caller understands (API fault, API errors, or a page)."""
-    if request.path.startswith(RMA_SERVICE_PREFIX):
+    if request.path_info.startswith(RMA_SERVICE_PREFIX):
         return _rma_service_fault(request, limit)
-    if request.path.startswith(ORDER_API_PREFIX):
+    if request.path_info.startswith(ORDER_API_PREFIX):
         return JsonResponse({"errors": [f"the body is larger than {limit} bytes"]}, status=413)
     return render(
         request,
@@ -113,9 +113,9 @@ def _rma_service_fault(request: HttpRequest, limit: int) -> HttpResponse:
     from rma.api.faults import fault_body, invalid_request
     from rma.api.views import negotiated_format, render
 
-    if request.path.endswith(".json"):
+    if request.path_info.endswith(".json"):
         api_format = "json"
-    elif request.path.endswith(".xml"):
+    elif request.path_info.endswith(".xml"):
         api_format = "xml"
     else:
         api_format = negotiated_format(request)
