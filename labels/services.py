@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rma.errors import DESCRIPTIONS, RequestError
@@ -535,3 +536,24 @@ def _refund_record(*, label_id: int, outcome: str, error: str) -> ReturnLabel:
         },
     )
     return label
+
+
+# A voided carrier label whose refund is still PENDING this long after it was voided was
+# never enqueued (broker down) or ran out of retries: the sweeper asks again, for a week.
+REFUND_SWEEP_AFTER = dt.timedelta(minutes=2)
+REFUND_SWEEP_FOR = dt.timedelta(days=7)
+
+
+def label_refunds_to_sweep(*, now: dt.datetime | None = None) -> list[int]:
+    """Ids of voided labels whose refund is PENDING, unclaimed and overdue."""
+    now = now or timezone.now()
+    return list(
+        ReturnLabel.objects.filter(
+            status=LabelStatus.VOIDED,
+            refund_status=RefundStatus.PENDING,
+            voided_at__lte=now - REFUND_SWEEP_AFTER,
+            voided_at__gte=now - REFUND_SWEEP_FOR,
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .values_list("pk", flat=True)
+    )

@@ -213,6 +213,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-rmas": {"task": "rma.expire_overdue", "schedule": 15 * 60.0},
     "purge-api-transactions": {"task": "rma.purge_api_transactions", "schedule": 24 * 3600.0},
     "sweep-refunds": {"task": "payments.sweep_refunds", "schedule": 60.0},
+    "sweep-label-refunds": {"task": "labels.sweep_label_refunds", "schedule": 5 * 60.0},
 }
 # generateRMA replays a transactionId's first response for this long (at least 7 days).
 API_TRANSACTION_RETENTION_DAYS = max(7, env.int("API_TRANSACTION_RETENTION_DAYS", default=30))

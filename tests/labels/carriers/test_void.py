@@ -2,6 +2,7 @@
 a dropship supplier is told."""
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from django.core import mail
@@ -199,3 +200,22 @@ def test_a_supplier_never_told_of_the_return_is_not_told_of_its_cancel(
 
     assert not Notification.objects.filter(rma=rma, kind="supplier_cancelled").exists()
     assert [message.to for message in mail.outbox] == [[rma.order.customer_email]]
+
+
+def test_the_sweeper_asks_again_for_a_refund_never_enqueued(easypost, time_machine):
+    from labels.tasks import sweep_label_refunds
+
+    rma, label = issued_rma()
+    # Cancelled while the broker was down: voided, its refund never enqueued.
+    rma_cancel(rma=rma, actor=Actor.system())
+    label.refresh_from_db()
+    assert label.refund_status == RefundStatus.PENDING
+    assert sweep_label_refunds() == 0  # too recent: its own task may be on its way
+
+    time_machine.move_to(label.voided_at + dt.timedelta(minutes=3))
+    assert sweep_label_refunds.delay().get() == 1
+
+    label.refresh_from_db()
+    assert label.refund_status == RefundStatus.SUBMITTED
+    assert len(easypost.calls_to("refund")) == 1
+    assert sweep_label_refunds() == 0
