@@ -6,6 +6,8 @@ agents look them up and correct stock by hand.
 
 from django.contrib import admin
 
+from rma.admin.scoping import StoreScopedAdminMixin
+
 from .models import ExchangeReservation, Product, Variant
 
 
@@ -17,7 +19,7 @@ class VariantInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ("product_id", "title", "store")
     list_filter = ("store",)
     list_select_related = ("store",)
@@ -35,7 +37,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExchangeReservation)
-class ExchangeReservationAdmin(admin.ModelAdmin):
+class ExchangeReservationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "rma_line",
         "variant",

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from rma.admin.scoping import StoreScopedAdminMixin
+
 from .models import ReturnLabel, TrackingEvent
 
 
@@ -18,7 +20,7 @@ class TrackingEventInline(admin.TabularInline):
 
 
 @admin.register(ReturnLabel)
-class ReturnLabelAdmin(admin.ModelAdmin):
+class ReturnLabelAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "rma",
         "status",
@@ -66,7 +68,7 @@ class ReturnLabelAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(admin.ModelAdmin):
+class TrackingEventAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["rma", "tracking_number", "status", "occurred_at", "source", "location"]
     list_filter = ["status", "source"]
     list_select_related = ["rma"]

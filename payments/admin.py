@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from rma.admin.scoping import StoreScopedAdminMixin
 from rma.services.actors import Actor
 
 from .models import Refund, RefundStatus, StoreCredit, StoreCreditEntry
@@ -11,7 +12,7 @@ from .services import PaymentError, refund_retry
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "rma",
         "amount",
@@ -64,7 +65,7 @@ class StoreCreditEntryInline(admin.TabularInline):
 
 
 @admin.register(StoreCredit)
-class StoreCreditAdmin(admin.ModelAdmin):
+class StoreCreditAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "store", "amount", "balance", "currency", "expires_at", "rma")
     list_filter = ("store", "currency")
     list_select_related = ("store", "rma")

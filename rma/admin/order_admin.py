@@ -19,10 +19,11 @@ from rma.selectors import orders_for_eligibility
 
 from . import views
 from .common import LargeTableMixin, ReadOnlyMixin, address_display, matching_orders
+from .scoping import StoreScopedAdminMixin, scope_queryset
 
 
 @admin.register(Order)
-class OrderAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
+class OrderAdmin(StoreScopedAdminMixin, LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "order_id",
         "store_code",
@@ -70,7 +71,7 @@ class OrderAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
         try:
             # The page names the agent of each override.
             return (
-                orders_for_eligibility()
+                scope_queryset(orders_for_eligibility(), request.user)
                 .prefetch_related("lines__all_overrides__agent")
                 .get(pk=object_id)
             )

@@ -40,6 +40,7 @@ from .common import (
     search_by_rma_number,
 )
 from .filters import OverrideActiveFilter, choices_filter
+from .scoping import StoreScopedAdminMixin, limit_formfield_choices
 
 NOTIFICATION_KINDS = sorted(
     {
@@ -74,7 +75,7 @@ class ReturnAddressMixin:
 
 
 @admin.register(Store)
-class StoreAdmin(ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
+class StoreAdmin(StoreScopedAdminMixin, ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Stores and their policies come from the import (docs/import-format.md); shown, not edited."""
 
     list_display = ("code", "name", "currency", "timezone", "support_email")
@@ -119,7 +120,7 @@ class StoreAdmin(ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
+class SupplierAdmin(StoreScopedAdminMixin, ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("code", "name", "store", "email")
     list_select_related = ("store",)
     list_filter = ("store",)
@@ -128,7 +129,9 @@ class SupplierAdmin(ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(EligibilityOverride)
-class EligibilityOverrideAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin):
+class EligibilityOverrideAdmin(
+    StoreScopedAdminMixin, LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin
+):
     """The record of every override; made from the order page, never edited afterwards."""
 
     list_display = ("created_at", "order_link", "line", "code", "agent", "expires_at")
@@ -161,7 +164,9 @@ class EligibilityOverrideAdmin(LargeTableMixin, ReadOnlyMixin, admin.ModelAdmin)
 
 
 @admin.register(RmaEvent)
-class RmaEventAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class RmaEventAdmin(
+    StoreScopedAdminMixin, LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin
+):
     list_display = ("created_at", "rma_link", "type", "who")
     list_select_related = ("rma", "actor_user")
     list_filter = ("actor_type", ("created_at", admin.DateFieldListFilter))
@@ -182,7 +187,9 @@ class RmaEventAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.
 
 
 @admin.register(Notification)
-class NotificationAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class NotificationAdmin(
+    StoreScopedAdminMixin, LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin
+):
     list_display = ("created_at", "rma_link", "kind", "recipient", "status", "attempts", "sent_at")
     list_select_related = ("rma",)
     list_filter = ("status", choices_filter("kind", _("kind"), NOTIFICATION_KINDS))
@@ -232,7 +239,7 @@ def new_webhook_secret() -> str:
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     """The signing secret is generated here and shown once, when made or rotated."""
 
     form = WebhookEndpointForm
@@ -288,7 +295,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(
+    StoreScopedAdminMixin, LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin
+):
     list_display = (
         "created_at",
         "event",
@@ -354,7 +363,7 @@ class ApiKeyCreateForm(forms.Form):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     """Keys are shown once, when created (as `manage.py create_api_key` does), then only revoked."""
 
     list_display = ("name", "store", "prefix", "created_at", "last_used_at", "revoked_at")
@@ -391,6 +400,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
+        limit_formfield_choices(form.fields["store"], request.user)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form}
         if request.method == "POST" and form.is_valid():
             api_key, raw_key = api_key_create(

@@ -35,6 +35,7 @@ from .common import (
 )
 from .dashboard import dashboard_view
 from .filters import RefundFilter, WorkQueueFilter
+from .scoping import StoreScopedAdminMixin, get_object_in_scope_or_404
 
 
 def _bulk_action(operation: actions.RmaOperation):
@@ -50,7 +51,7 @@ def _bulk_action(operation: actions.RmaOperation):
 
 
 @admin.register(Rma)
-class RmaAdmin(LargeTableMixin, admin.ModelAdmin):
+class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = (
         "rma_number",
         "order_link",
@@ -351,7 +352,9 @@ class RmaAdmin(LargeTableMixin, admin.ModelAdmin):
         """A shopper's photo, for the agent deciding on the request (private storage)."""
         if not request.user.has_perm("rma.view_rmaphoto"):
             raise PermissionDenied
-        photo = get_object_or_404(RmaPhoto, pk=photo_id, rma_line__rma_id=object_id)
+        photo = get_object_in_scope_or_404(
+            RmaPhoto.objects.all(), request.user, pk=photo_id, rma_line__rma_id=object_id
+        )
         content_type = photo.content_type or mimetypes.guess_type(photo.image.name)[0] or ""
         is_image = content_type.startswith("image/") and content_type != "image/svg+xml"
         response = FileResponse(

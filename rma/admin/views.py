@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from rma.services.rma_request import rma_request
 
 from .common import admin_url
 from .forms import CreateReturnForm, OverrideForm
+from .scoping import get_object_in_scope_or_404
 
 
 def _page(model_admin, request, template: str, *, title: str, order, **context):
@@ -46,15 +47,16 @@ def _page(model_admin, request, template: str, *, title: str, order, **context):
     )
 
 
-def _order_or_404(object_id):
-    return get_object_or_404(orders_for_eligibility(), pk=object_id)
+def _order_or_404(request, object_id):
+    """The order, if it is one of the user's stores' (another store's answers 404)."""
+    return get_object_in_scope_or_404(orders_for_eligibility(), request.user, pk=object_id)
 
 
 def override_view(model_admin, request, object_id, line_id):
     """Lift one failing rule from one line, with a justification (docs/eligibility.md)."""
     if not request.user.has_perm("rma.add_eligibilityoverride"):
         raise PermissionDenied
-    order = _order_or_404(object_id)
+    order = _order_or_404(request, object_id)
     now = timezone.now()
     verdict = next((v for v in evaluate_order(order, now=now) if v.line.pk == line_id), None)
     if verdict is None:
@@ -120,7 +122,7 @@ def create_return_view(model_admin, request, object_id):
     """An agent requests a return on the customer's behalf (channel AGENT)."""
     if not request.user.has_perm("rma.create_rma_for_customer"):
         raise PermissionDenied
-    order = _order_or_404(object_id)
+    order = _order_or_404(request, object_id)
     verdicts = evaluate_order(order, now=timezone.now())
     form = CreateReturnForm(
         request.POST if request.method == "POST" else None,

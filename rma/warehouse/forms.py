@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rma.admin.scoping import may_see_store
 from rma.models import Condition, Disposition, Resolution, Rma, RmaLine, RmaStatus
 from rma.numbers import normalise_rma_number
 from rma.policy import ReturnReason, StorePolicy
@@ -30,8 +31,9 @@ class ScanForm(forms.Form):
 
     rma_number = forms.CharField(label=_("Scan or type RMA number"), max_length=64)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.rma: Rma | None = None
         self.status_code = 200
 
@@ -49,7 +51,8 @@ class ScanForm(forms.Form):
                 params={"typed": typed},
             )
         rma = rma_by_number(canonical)
-        if rma is None:
+        # Another store's return is unknown here: no status, nothing that says it exists.
+        if rma is None or not may_see_store(self.user, rma.store_id):
             self.status_code = 404
             raise forms.ValidationError(
                 _("No return has the number %(number)s. Set the parcel aside for review."),

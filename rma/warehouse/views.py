@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from labels.tracking.selectors import rmas_expected_today
+from rma.admin.scoping import may_see_store
 from rma.errors import RequestError, TransitionError
 from rma.models import Rma, RmaStatus
 from rma.numbers import normalise_rma_number
@@ -50,7 +51,13 @@ def staff_permission_required(permission: str):
 def _scan_page(
     request: HttpRequest, form: ScanForm, status: int = 200, refusal: str = ""
 ) -> HttpResponse:
-    context = {"form": form, "refusal": refusal, "expected_today": rmas_expected_today()}
+    # Only the user's stores' parcels (docs/decisions.md, "Staff per store").
+    expected = [
+        entry
+        for entry in rmas_expected_today()
+        if may_see_store(request.user, entry["rma"].store_id)
+    ]
+    context = {"form": form, "refusal": refusal, "expected_today": expected}
     return render(request, "warehouse/scan.html", context, status=status)
 
 
@@ -58,14 +65,15 @@ def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
     """A loud error: on the receiving screens the scan box again, else a page of its own."""
     if request.resolver_match.url_name == "resolve":
         return render(request, "warehouse/refused.html", {"message": message}, status=status)
-    return _scan_page(request, ScanForm(), status, refusal=message)
+    return _scan_page(request, ScanForm(user=request.user), status, refusal=message)
 
 
 def _rma_or_refusal(request: HttpRequest, rma_number: str) -> Rma | HttpResponse:
     if normalise_rma_number(rma_number) is None:
         return _refused(request, _("“%s” is not a valid RMA number.") % rma_number, 422)
     rma = rma_by_number(rma_number)
-    if rma is None:
+    # Another store's return is answered exactly like a number of no return.
+    if rma is None or not may_see_store(request.user, rma.store_id):
         return _refused(request, _("No return has the number %s.") % rma_number, 404)
     return rma
 
@@ -89,11 +97,11 @@ def _posted(request: HttpRequest):
 def receive_scan(request: HttpRequest) -> HttpResponse:
     """Page 1: scan (or type) the number on the parcel; Enter opens its expected lines."""
     if request.method == "POST":
-        form = ScanForm(request.POST)
+        form = ScanForm(request.POST, user=request.user)
         if form.is_valid():
             return redirect("warehouse:receive", rma_number=form.rma.rma_number)
         return _scan_page(request, form, form.status_code)
-    return _scan_page(request, ScanForm())
+    return _scan_page(request, ScanForm(user=request.user))
 
 
 def _lines_screen(request, rma: Rma, *, form_class, expected: str, template: str, submit):

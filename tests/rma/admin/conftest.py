@@ -4,9 +4,10 @@ import importlib
 
 import pytest
 from django.apps import apps as global_apps
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+from rma.models import StaffStoreAccess
 from tests.factories import UserFactory
 
 groups_migration = importlib.import_module("rma.migrations.0003_groups")
@@ -26,10 +27,16 @@ def care_groups(db):
 
 @pytest.fixture
 def make_staff(care_groups):
-    def make(group_name: str | None, **kwargs):
+    """A staff user in `group_name`; of every store by default, or only of `stores`."""
+
+    def make(group_name: str | None, *, stores=None, **kwargs):
         user = UserFactory(**kwargs)
         if group_name:
             user.groups.add(care_groups[group_name])
+        if stores is None:
+            user.user_permissions.add(Permission.objects.get(codename="view_all_stores"))
+        for store in stores or []:
+            StaffStoreAccess.objects.create(user=user, store=store)
         return user
 
     return make

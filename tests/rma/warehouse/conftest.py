@@ -3,12 +3,18 @@
 import pytest
 from django.contrib.auth.models import Permission
 
+from rma.models import StaffStoreAccess
 from tests.factories import UserFactory, rma_with_lines
 
 
-def user_with(*codenames, **fields):
+def user_with(*codenames, stores=None, **fields):
+    """A staff user with `codenames`; of every store by default, or only of `stores`."""
     user = UserFactory(**fields)
+    if stores is None:
+        codenames = (*codenames, "view_all_stores")
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    for store in stores or []:
+        StaffStoreAccess.objects.create(user=user, store=store)
     return user
 
 
