@@ -2,15 +2,25 @@
 
 Nothing here queries the database. `rma.selectors.order_for_eligibility` fetches
 an order with everything these functions read: the store, the lines with their
-`held_quantity` annotation, and every override of each line (`line.all_overrides`).
+`held_quantity` annotation, every override of each line (`line.all_overrides`), and
+when the customer's earlier returns were requested (`order.customer_return_moments`,
+for store rules on the return count).
+
+The store's rules (`policies.rules`, docs/console.md) are evaluated here too: a rule may
+extend a line's window, or block it with RMA 1024; their other decisions (review, fee,
+keep, route) ride along in `LineEligibility.decision` for the request service and the
+money estimate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
+
+from policies.rules import NO_DECISION, LineDecision, LineFacts, decide
 
 from .errors import DESCRIPTIONS
 from .policy import StorePolicy
@@ -50,6 +60,7 @@ RULES = {
         Rule("RMA 1017", order_level=True, overridable_by=Overrider.SUPERVISOR),
         Rule("RMA 1019", order_level=False, overridable_by=Overrider.SUPERVISOR),
         Rule("RMA 1020", order_level=False, overridable_by=Overrider.SUPERVISOR),
+        Rule("RMA 1024", order_level=False, overridable_by=Overrider.SUPERVISOR),
     )
 }
 
@@ -72,6 +83,8 @@ class LineEligibility:
     # Rules that fail but an unexpired override removes.
     overridden: tuple[Rule, ...]
     last_return_moment: dt.datetime
+    # What the store's rules decided for this line, each decision naming its rule.
+    decision: LineDecision = NO_DECISION
 
     @property
     def eligible(self) -> bool:
@@ -91,11 +104,14 @@ def reference_moment(*, order, line) -> dt.datetime:
     return line.delivered_at or order.delivered_at or order.shipped_at or order.placed_at
 
 
-def last_return_moment(*, order, line, policy: StorePolicy, timezone: str) -> dt.datetime:
-    """End of the day (store timezone) of the reference date plus the window."""
+def last_return_moment(
+    *, order, line, policy: StorePolicy, timezone: str, extra_days: int = 0
+) -> dt.datetime:
+    """End of the day (store timezone) of the reference date plus the window (and any days
+    a store rule adds)."""
     zone = ZoneInfo(timezone)
     reference_date = reference_moment(order=order, line=line).astimezone(zone).date()
-    last_day = reference_date + dt.timedelta(days=policy.return_window_days)
+    last_day = reference_date + dt.timedelta(days=policy.return_window_days + extra_days)
     return dt.datetime.combine(last_day, dt.time.max, tzinfo=zone)
 
 
@@ -145,12 +161,25 @@ def evaluate_line(
     overrides,
     now: dt.datetime,
     order_codes: list[str] | None = None,
+    decision: LineDecision = NO_DECISION,
 ) -> LineEligibility:
-    """Every eligibility rule for one line; overrides remove overridable codes."""
+    """Every eligibility rule for one line; overrides remove overridable codes.
+
+    `decision`: the store rules' decision for the line (`rule_decisions`): its window
+    extension moves the last day, its block adds RMA 1024.
+    """
     if order_codes is None:
         order_codes = order_level_codes(order=order, policy=policy)
     returnable_quantity = max(line.quantity - held_quantity, 0)
-    last_moment = last_return_moment(order=order, line=line, policy=policy, timezone=timezone)
+    last_moment = last_return_moment(
+        order=order,
+        line=line,
+        policy=policy,
+        timezone=timezone,
+        extra_days=decision.extension_days,
+    )
+    if decision.block is not None:
+        order_codes = [*order_codes, "RMA 1024"]
     codes = set(order_codes) | set(
         line_level_codes(
             order=order,
@@ -178,14 +207,101 @@ def evaluate_line(
         failures=tuple(failures),
         overridden=tuple(overridden),
         last_return_moment=last_moment,
+        decision=decision,
     )
 
 
-def evaluate_order(order, *, now: dt.datetime) -> list[LineEligibility]:
-    """Eligibility of every line of an order fetched by `order_for_eligibility`."""
+def line_amount(line) -> Decimal:
+    """What the line cost the customer: price x quantity - discount + tax."""
+    return line.unit_price * line.quantity - (line.discount or 0) + (line.tax or 0)
+
+
+def rule_facts(
+    *,
+    order,
+    line,
+    order_total: Decimal,
+    now: dt.datetime,
+    reason: str | None = None,
+    channel: str | None = None,
+    return_moments=(),
+    customer_tags=(),
+) -> LineFacts:
+    """What a store rule may look at for one line (`policies.rules.LineFacts`)."""
+    return LineFacts(
+        order_total=order_total,
+        line_amount=line_amount(line),
+        department=line.department or "",
+        item_id=line.item_id,
+        customer_email=order.customer_email or "",
+        country=((order.shipping_address or {}).get("country") or "").strip().upper(),
+        customer_tags=tuple(customer_tags),
+        reason=reason,
+        channel=channel,
+        return_moments=tuple(return_moments),
+        now=now,
+    )
+
+
+def rule_decisions(
+    order,
+    lines,
+    *,
+    policy: StorePolicy,
+    now: dt.datetime,
+    channel: str | None = None,
+    reasons: dict[int, str] | None = None,
+    rules=None,
+) -> dict[int, LineDecision]:
+    """The store rules' decision for each line, by line number (no queries).
+
+    `reasons` (line number → reason code) and `channel` are known when a return is
+    requested, not on the order page: conditions on them hold only when given.
+    `rules`: a draft's rules instead of the policy's (previews, the simulator).
+    """
+    rules = policy.rules if rules is None else rules
+    if not rules:
+        return {}
+    order_total = sum((line_amount(line) for line in lines), Decimal(0))
+    moments = getattr(order, "customer_return_moments", None) or ()
+    reasons = reasons or {}
+    return {
+        line.line_number: decide(
+            rules,
+            rule_facts(
+                order=order,
+                line=line,
+                order_total=order_total,
+                now=now,
+                reason=reasons.get(line.line_number),
+                channel=channel,
+                return_moments=moments,
+            ),
+        )
+        for line in lines
+    }
+
+
+def evaluate_order(
+    order,
+    *,
+    now: dt.datetime,
+    channel: str | None = None,
+    reasons: dict[int, str] | None = None,
+    policy: StorePolicy | None = None,
+) -> list[LineEligibility]:
+    """Eligibility of every line of an order fetched by `order_for_eligibility`.
+
+    `channel` and `reasons` (line number → reason code), when known, let store rules on
+    them decide; `policy`: a draft policy instead of the store's (previews).
+    """
     store = order.store
-    policy = StorePolicy.of(store)
+    policy = policy or StorePolicy.of(store)
     order_codes = order_level_codes(order=order, policy=policy)
+    lines = order.lines.all()
+    decisions = rule_decisions(
+        order, lines, policy=policy, now=now, channel=channel, reasons=reasons
+    )
     return [
         evaluate_line(
             order=order,
@@ -196,6 +312,7 @@ def evaluate_order(order, *, now: dt.datetime) -> list[LineEligibility]:
             overrides=line.all_overrides,
             now=now,
             order_codes=order_codes,
+            decision=decisions.get(line.line_number, NO_DECISION),
         )
-        for line in order.lines.all()
+        for line in lines
     ]

@@ -30,6 +30,8 @@ DESCRIPTIONS = {
     # Exchanges (catalogue app): the item is unknown, of another product when the policy
     # does not allow that, out of stock, or dearer than what was paid. HTTP 422.
     "RMA 1023": "Exchange item not available",
+    # A store rule (docs/console.md) blocks the line; a supervisor may override it.
+    "RMA 1024": "Return blocked by store rule",
 }
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
+from policies.rules import parse_rules
+
 
 class PolicyError(ValueError):
     """A stored policy value that cannot be read; the message names the key."""
@@ -18,6 +20,29 @@ class ReturnReason:
     seller_fault: bool = False
     requires_review: bool = False
     requires_photo: bool = False
+    # The group the shopper sees it in, the reason it refines (a sub-reason), and the
+    # departments it fits, casefolded (empty: every department).
+    category: str = ""
+    parent: str = ""
+    departments: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, document: dict) -> ReturnReason:
+        departments = document.get("departments") or ()
+        return cls(
+            code=document["code"],
+            description=document["description"],
+            seller_fault=bool(document.get("seller_fault")),
+            requires_review=bool(document.get("requires_review")),
+            requires_photo=bool(document.get("requires_photo")),
+            category=document.get("category") or "",
+            parent=document.get("parent") or "",
+            departments=tuple(d.strip().casefold() for d in departments),
+        )
+
+    def fits(self, department: str) -> bool:
+        """Whether the reason may be given for a line of `department`."""
+        return not self.departments or (department or "").strip().casefold() in self.departments
 
 
 DEFAULT_REASONS = (
@@ -59,6 +84,8 @@ POLICY_DEFAULTS = {
     "keep_item_below": None,
     "exchange": {},
     "store_credit_expiry_days": 365,
+    # Store rules, condition → action (docs/console.md; `policies.rules`).
+    "rules": None,
 }
 RETURN_FEE_DEFAULTS = {
     "amount": "0",
@@ -182,10 +209,19 @@ class StorePolicy:
         documents = self.document.get("reasons")
         if not documents:
             return DEFAULT_REASONS
-        return tuple(ReturnReason(**reason) for reason in documents)
+        return tuple(ReturnReason.of(reason) for reason in documents)
 
     def reason(self, code: str) -> ReturnReason | None:
         return next((reason for reason in self.reasons if reason.code == code), None)
+
+    def reasons_for_department(self, department: str) -> tuple[ReturnReason, ...]:
+        """The reasons a line of `department` may be returned for, in the store's order."""
+        return tuple(reason for reason in self.reasons if reason.fits(department))
+
+    @cached_property
+    def rules(self):
+        """The store's rules, parsed (`policies.rules.StoreRule`); empty when none."""
+        return parse_rules(self.document.get("rules"))
 
     def reason_text(self, code: str, *, given: str = "") -> str:
         """A line's reason in words: the store's description of a configured code, else the

@@ -124,10 +124,42 @@ def order_lines_for_eligibility() -> QuerySet[OrderLine]:
     )
 
 
+class MomentsField(JSONField):
+    """A JSON array of timestamps, read back as aware datetimes."""
+
+    def from_db_value(self, value, expression, connection):
+        rows = super().from_db_value(value, expression, connection) or []
+        return tuple(_from_json(Rma._meta.get_field("created_at"), row) for row in rows)
+
+
+@cache
+def customer_return_moments() -> Subquery:
+    """When the outer order's customer (same store, email in any case) requested returns.
+
+    For store rules on the customer's return count in the last N days (`policies.rules`):
+    read in the order's own row, so the rules add no query.
+    """
+    rows = (
+        Rma.objects.annotate(customer_email_upper=Upper("order__customer_email"))
+        .filter(
+            store=OuterRef("store"),
+            customer_email_upper=Upper(OuterRef("customer_email")),
+        )
+        .order_by()
+        .values("store")
+        .annotate(rows=JSONArrayAgg("created_at"))
+        .values("rows")
+    )
+    return Subquery(rows, output_field=MomentsField())
+
+
 def orders_for_eligibility() -> QuerySet[Order]:
-    """Orders with the store, lines, held quantities and overrides: two queries in all."""
-    return Order.objects.select_related("store").prefetch_related(
-        Prefetch("lines", queryset=order_lines_for_eligibility())
+    """Orders with the store, lines, held quantities, overrides and the customer's return
+    moments (`customer_return_moments`): two queries in all."""
+    return (
+        Order.objects.select_related("store")
+        .annotate(customer_return_moments=customer_return_moments())
+        .prefetch_related(Prefetch("lines", queryset=order_lines_for_eligibility()))
     )
 
 

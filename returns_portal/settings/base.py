@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "labels",
     "payments",
     "catalogue",
+    "policies",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from policies import rules
 from rma.models import Order, OrderLine, OrderStatus, Resolution, Store, Supplier
 from rma.policy import POLICY_DEFAULTS, StorePolicy
 
@@ -102,7 +103,109 @@ REASON = {
     "seller_fault": Field(boolean, default=False),
     "requires_review": Field(boolean, default=False),
     "requires_photo": Field(boolean, default=False),
+    # Grouping for the shopper's list (docs/import-format.md): a category, an optional
+    # parent reason (a sub-reason), and the departments the reason fits (empty: every one).
+    "category": Field(text(100)),
+    "parent": Field(text(64)),
+    "departments": Field(list_of(text(100, blank=False), unique=True)),
 }
+
+
+def read_reasons(value, where: str, problems: Problems):
+    """The store's reasons: unique codes, each parent one of the other reasons (one level)."""
+    reasons = _unique_by("code", object_of(REASON))(value, where, problems)
+    by_code = {reason["code"]: reason for reason in reasons or () if reason}
+    for index, reason in enumerate(reasons or ()):
+        parent = (reason or {}).get("parent")
+        if not parent:
+            continue
+        here = f"{where}[{index}].parent"
+        if parent == reason["code"]:
+            problems.add(here, "a reason cannot be its own parent")
+        elif parent not in by_code:
+            problems.add(here, f'"{parent}" is not one of the reasons')
+        elif by_code[parent].get("parent"):
+            problems.add(here, f'"{parent}" is itself a sub-reason (one level only)')
+    return reasons
+
+
+RULE_CONDITION = {
+    "field": Field(choice(rules.CONDITION_FIELDS), required=True),
+    "op": Field(choice(rules.NUMBER_OPERATORS + rules.TEXT_OPERATORS), required=True),
+    "value": Field(lambda value, where, problems: value, required=True),
+    "days": Field(integer(minimum=1, maximum=3650)),
+}
+RULE_ACTION = {
+    "action": Field(choice(rules.ACTIONS), required=True),
+    "days": Field(integer(minimum=1, maximum=3650)),
+    "message": Field(text(300, blank=False)),
+    "amount": Field(decimal(maximum=Decimal(1_000_000))),
+    "destination": Field(text(_max_length(Supplier, "code"), blank=False)),
+}
+# What each action needs besides its name.
+ACTION_KEYS = {
+    "extend_window": ("days",),
+    "block": ("message",),
+    "set_return_fee": ("amount",),
+    "route": ("destination",),
+}
+RULE = {
+    "name": Field(text(100, blank=False), required=True),
+    "enabled": Field(boolean, default=True),
+    "when": Field(list_of(object_of(RULE_CONDITION)), default=()),
+    "then": Field(list_of(object_of(RULE_ACTION), non_empty=True), required=True),
+}
+_NUMBER_VALUE = decimal(maximum=Decimal(1_000_000_000))
+_TEXT_VALUES = list_of(text(254, blank=False), non_empty=True)
+
+
+def _read_condition_value(condition: dict, where: str, problems: Problems):
+    name, operator, value = condition["field"], condition["op"], condition["value"]
+    if name is None or operator is None:
+        return None
+    if name in rules.NUMBER_FIELDS:
+        if operator not in rules.NUMBER_OPERATORS:
+            problems.add(f"{where}.op", f"{operator!r} does not compare numbers (use gt, gte, …)")
+            return None
+        if name == "return_count":
+            if condition["days"] is None:
+                problems.add(where, 'a return_count condition needs "days"')
+            return integer(minimum=0)(value, f"{where}.value", problems)
+        return _NUMBER_VALUE(value, f"{where}.value", problems)
+    if operator not in rules.TEXT_OPERATORS:
+        problems.add(f"{where}.op", f"{operator!r} does not compare texts (use in, not_in, …)")
+        return None
+    if operator == "ends_with":
+        return text(254, blank=False)(value, f"{where}.value", problems)
+    return _TEXT_VALUES(value, f"{where}.value", problems)
+
+
+def read_rules(value, where: str, problems: Problems):
+    """The store's rules (docs/console.md), each condition's value read by its field's type."""
+    items = _unique_by("name", object_of(RULE))(value, where, problems)
+    stored = []
+    for index, rule in enumerate(items or ()):
+        if rule is None:
+            stored.append(None)
+            continue
+        here = f"{where}[{index}]"
+        conditions = []
+        for number, condition in enumerate(rule["when"] or ()):
+            if condition is None:
+                continue
+            read = _read_condition_value(condition, f"{here}.when[{number}]", problems)
+            conditions.append({**condition, "value": read})
+        for number, action in enumerate(rule["then"] or ()):
+            if action is None:
+                continue
+            for key in ACTION_KEYS.get(action["action"], ()):
+                if action.get(key) is None:
+                    problems.add(
+                        f"{here}.then[{number}]", f'a {action["action"]} action needs "{key}"'
+                    )
+        stored.append({**rule, "when": conditions})
+    return stored
+
 
 LABEL_POLICY = {
     "carriers": Field(list_of(text(64, blank=False), unique=True)),
@@ -145,7 +248,7 @@ POLICY = {
     "excluded_states": Field(list_of(text(100, blank=False), unique=True)),
     "allowed_countries": Field(list_of(upper_code(2, "country code (ISO 3166)"), unique=True)),
     "resolutions": Field(list_of(choice(Resolution.values), non_empty=True, unique=True)),
-    "reasons": Field(_unique_by("code", object_of(REASON))),
+    "reasons": Field(read_reasons),
     "restocking_fee_percent": Field(decimal(maximum=Decimal(100))),
     "rma_expiry_days": Field(integer(minimum=1, maximum=3650)),
     "weight_unit": Field(choice(WEIGHT_UNITS)),
@@ -162,6 +265,7 @@ POLICY = {
     "keep_item_below": Field(decimal(maximum=Decimal(1_000_000))),
     "exchange": Field(object_of(EXCHANGE)),
     "store_credit_expiry_days": Field(integer(minimum=1, maximum=36500)),
+    "rules": Field(read_rules),
 }
 if POLICY.keys() != POLICY_DEFAULTS.keys():  # pragma: no cover - a programming error
     raise RuntimeError("rma.importing.schema.POLICY must list exactly the POLICY_DEFAULTS keys")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
+from policies.versions import PolicySource, snapshot, version_record
 from rma.models import Order, OrderLine, Store, Supplier
 from rma.selectors import held_quantity_expression
 
@@ -288,9 +289,12 @@ class _Existing:
         result = ImportResult()
         for row in document.stores:
             store = self.stores.get(row.code)
+            before = None if store is None else snapshot(store)
             self.stores[row.code] = _save_one(
                 store, Store, {"code": row.code}, row.fields, result.stores
             )
+            # Every change of a policy or brand is a version (docs/console.md), imports too.
+            version_record(store=self.stores[row.code], source=PolicySource.IMPORT, before=before)
             for supplier in row.suppliers:
                 fields = dict(supplier)
                 code = fields.pop("code")

@@ -233,8 +233,9 @@ class FakeUser:
         (("rma.override_any_ineligibility",), "RMA 1006", True),
         *[
             (("rma.override_any_ineligibility",), code, True)
-            for code in ("RMA 1015", "RMA 1016", "RMA 1017", "RMA 1019", "RMA 1020")
+            for code in ("RMA 1015", "RMA 1016", "RMA 1017", "RMA 1019", "RMA 1020", "RMA 1024")
         ],
+        (("rma.override_ineligibility",), "RMA 1024", False),
         (("rma.override_any_ineligibility", "rma.override_ineligibility"), "RMA 1007", False),
         (("rma.override_any_ineligibility", "rma.override_ineligibility"), "RMA 1008", False),
     ],
@@ -253,4 +254,5 @@ def test_descriptions_are_exactly_the_spec_texts():
         "RMA 1017": "Customer State excluded for returns",
         "RMA 1019": "Item excluded for returns",
         "RMA 1020": "Item department excluded from returns",
+        "RMA 1024": "Return blocked by store rule",
     }
