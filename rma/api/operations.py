@@ -39,12 +39,20 @@ CONTEXT_FIELDS = {
 }
 
 
-def check_reference(payload: dict, *, store: Store, order_id: str) -> None:
-    """`orderId` and `store` in the body are optional, but must repeat the URL's."""
+def check_reference(
+    payload: dict, *, store: Store, order_id: str, not_found: str = "RMA 1003"
+) -> None:
+    """`orderId` and `store` in the body are optional, but must repeat the URL's.
+
+    An order number with a NUL character names no order (and PostgreSQL cannot compare
+    text holding one): `not_found` at once, without a query.
+    """
     if payload.get("orderId") not in (None, order_id):
         raise invalid_request("orderId in the body does not match the orderId of the URL.")
     if payload.get("store") not in (None, store.code):
         raise invalid_request("store in the body does not match the store of the URL.")
+    if "\x00" in order_id:
+        raise ApiFault(not_found)
 
 
 def check_eligibility(*, store: Store, order_id: str, payload: dict) -> dict:
@@ -172,7 +180,7 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
 
 def lookup_rma(*, store: Store, order_id: str, payload: dict) -> dict:
     """One RMA of the order by `rmaid`, or every RMA of the order when it is absent."""
-    check_reference(payload, store=store, order_id=order_id)
+    check_reference(payload, store=store, order_id=order_id, not_found="RMA 1021")
     order = selectors.order_of_store(store=store, order_id=order_id)
     if order is None:
         raise ApiFault("RMA 1021")

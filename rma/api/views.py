@@ -169,9 +169,13 @@ class RmaServiceView(APIView):
     def initial(self, request, *args, **kwargs):
         # The store and the key in one query; an unknown store is 1002 for anyone, then
         # authentication (a missing or invalid key is 401) reads `self.api_key`.
-        self.store, self.api_key = api_key_authenticate(
-            store_code=kwargs["store"], raw_key=request.headers.get(HEADER)
-        )
+        store_code, raw_key = kwargs["store"], request.headers.get(HEADER)
+        # PostgreSQL cannot compare text with NUL in it: no store or key has one.
+        if "\x00" in store_code:
+            raise ApiFault("RMA 1002")
+        if raw_key and "\x00" in raw_key:
+            raw_key = None
+        self.store, self.api_key = api_key_authenticate(store_code=store_code, raw_key=raw_key)
         if self.store is None:
             raise ApiFault("RMA 1002")
         super().initial(request, *args, **kwargs)

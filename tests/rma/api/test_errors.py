@@ -437,3 +437,43 @@ def test_accept_header_never_causes_406(api, order, fmt):
 def test_drf_and_django_exceptions_become_faults(exception, code, status):
     fault = GenerateRmaView().fault_for(exception)
     assert (fault.code, fault.status) == (code, status)
+
+
+# ---- input no database can compare is a fault, never a 500 ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "status"),
+    [
+        ("/v1.0/seller/TM%00US/return-order/create/1/checkEligibility.json", "RMA 1002", 404),
+        ("/v1.0/seller/TMSUS/return-order/create/1%002/checkEligibility.json", "RMA 1003", 404),
+        ("/v1.0/sellers/TMSUS/orders/1%002/returns/checkEligibility/new", "RMA 1003", 404),
+        ("/v1.0/sellers/TM%00US/orders/12/returns/checkEligibility/new", "RMA 1002", 404),
+    ],
+)
+def test_nul_characters_in_the_url_name_nothing(api, order, path, code, status):
+    response = api.client.get(path, headers={"apikey": api.key, "Accept": "application/json"})
+    assert response.status_code == status, response.content
+    assert response.json()["fault"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("operation", "code"), [("generateRMA", "RMA 1003"), ("lookupRMA", "RMA 1021")]
+)
+def test_nul_characters_in_the_order_number_of_a_post(api, order, operation, code):
+    body = rma_body(order, (1, 1)) if operation == "generateRMA" else {}
+    body.pop("orderId", None)
+    reply = api.call(operation, "json", body, order_id="1%002")
+    assert_fault(reply, code, 404)
+    assert nothing_created()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_nul_characters_in_the_body_or_the_key_are_refused(api, order, fmt):
+    if fmt == "json":
+        reply = api.call("generateRMA", fmt, rma_body(order, transaction_id="t\x00"),
+                         order_id=order.order_id)  # fmt: skip
+        assert_fault(reply, "RMA 1001", 400)
+    reply = api.call("checkEligibility", fmt, order_id=order.order_id, method="get", key="k\x00")
+    assert reply.status == 401
+    assert nothing_created()
