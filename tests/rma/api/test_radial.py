@@ -4,6 +4,10 @@ The bodies below are Radial's own examples for generateRMA and lookupRMA, unchan
 the store, order, item and reason codes are theirs, so the tests create that store
 (`TMSUS`, from the shared fixture), order `2000009318` with item `21-RITOCS004b`, and
 leave reason `CDE` unconfigured, as a real Radial client's store would.
+
+Radial's page shows two generateRMA bodies that differ only in `returnItemsReceived`
+(it labels the one with `true` "No RCR" and the one with `false` "With RCR"); both are
+here, named by what they do.
 """
 
 from __future__ import annotations
@@ -670,7 +674,9 @@ def test_agents_see_the_order_system_fields_and_the_uninspected_line(admin_clien
 
 def test_the_warehouse_resolves_a_counter_return_left_uninspected(client, counter_rma):
     user = UserFactory(username="resolver")
-    user.user_permissions.add(Permission.objects.get(codename="resolve_rma"))
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["resolve_rma", "view_all_stores"])
+    )
     client.force_login(user)
     url = reverse("warehouse:resolve", kwargs={"rma_number": counter_rma.rma_number})
     page = client.get(url)
