@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from rma.models import Order, OrderLine
 from rma.policy import PolicyError, StorePolicy
 
-from .models import Variant
+from .models import ExchangeReservation, Variant
 from .rules import amount_paid_per_unit
 
 
@@ -145,3 +145,32 @@ def _option(variant: Variant, *, same_product: bool, paid: Decimal) -> ExchangeO
         in_stock=variant.stock > 0,
         within_paid=variant.price <= paid,
     )
+
+
+def exchanges_of_rma_lines(rma_line_ids) -> dict[int, ExchangeReservation]:
+    """The exchange of each RMA line that has one, by RMA line id, with its variant and
+    product: one query whatever the number of lines."""
+    return {
+        reservation.rma_line_id: reservation
+        for reservation in ExchangeReservation.objects.filter(
+            rma_line_id__in=list(rma_line_ids)
+        ).select_related("variant__product")
+    }
+
+
+def exchange_label(reservation: ExchangeReservation) -> str:
+    """The replacement in words, e.g. "Organic tee (Size: L, Colour: Blue)"."""
+    variant = reservation.variant
+    label = variant.options_label
+    return f"{variant.product.title} ({label})" if label else variant.product.title
+
+
+def attach_exchanges(rma_lines) -> list:
+    """Set `exchange` (the reservation or None) and `exchange_text` on each RMA line, for
+    pages and emails; one query. Returns the lines."""
+    rma_lines = list(rma_lines)
+    found = exchanges_of_rma_lines(line.pk for line in rma_lines) if rma_lines else {}
+    for line in rma_lines:
+        line.exchange = found.get(line.pk)
+        line.exchange_text = exchange_label(line.exchange) if line.exchange else ""
+    return rma_lines

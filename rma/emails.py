@@ -8,6 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from catalogue.selectors import attach_exchanges
 from labels.links import label_url
 
 from .branding import LIGHT_TEXT, brand_colour, brand_text_colour, contrast_ratio
@@ -30,6 +31,7 @@ def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
         "in_transit": _("Your return %(numbers)s is on its way"),
         "supplier_cancelled": _("Return %(numbers)s is cancelled"),
         "supplier_expired": _("Return %(numbers)s has expired"),
+        "exchange_released": _("The replacement for your return %(numbers)s is on its way"),
     }
     # One line whatever the stored name holds: a line break in a header stops the email.
     store_name = " ".join(store_name.split())
@@ -66,7 +68,8 @@ def label_attachments(rmas: list[Rma]) -> list[tuple[str, bytes, str]]:
 def lines_with_reasons(rma: Rma, policy: StorePolicy) -> list:
     """The RMA's lines, each with `reason_text`: the store's words for a configured reason,
     the caller's description for one it has not configured."""
-    lines = list(rma.lines.all())
+    # Each line with the exchange asked for, if any (`exchange_text`): one query.
+    lines = attach_exchanges(rma.lines.all())
     for line in lines:
         line.reason_text = policy.reason_text(line.reason_code, given=line.reason_description)
     return lines

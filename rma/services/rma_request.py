@@ -15,7 +15,16 @@ from django.utils import timezone
 from rma import followups
 from rma.eligibility import evaluate_order
 from rma.errors import LineFailure, RequestError, RmaError, TransitionError
-from rma.models import Condition, LabelStatus, Order, Rma, RmaLine, RmaPhoto, RmaStatus
+from rma.models import (
+    Condition,
+    LabelStatus,
+    Order,
+    Resolution,
+    Rma,
+    RmaLine,
+    RmaPhoto,
+    RmaStatus,
+)
 from rma.numbers import new_rma_number
 from rma.policy import StorePolicy
 from rma.selectors import orders_for_eligibility
@@ -24,6 +33,7 @@ from rma.webhooks import webhook_endpoints
 
 from .actors import Actor
 from .events import record_event
+from .exchanges import exchange_quotes, exchange_reserve_lines, exchange_status_changed
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class RequestedLine:
     # The caller's own words for the reason (the API's `returnReason`), kept with the line.
     reason_category: str = ""
     reason_description: str = ""
+    # The variant (SKU) wanted instead, when the resolution is EXCHANGE (catalogue app).
+    exchange_item_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,11 @@ def _check_choices(
     if len(set(numbers)) != len(numbers):
         raise RequestError("Each order line may be requested only once.", field="lines")
     for line in lines:
+        if line.exchange_item_id and resolution != Resolution.EXCHANGE:
+            raise RequestError(
+                "An item to exchange for can be chosen only with the EXCHANGE resolution.",
+                field=f"line-{line.line_number}-exchange",
+            )
         reason = policy.reason(line.reason_code)
         if reason is None and unconfigured_reasons:
             continue  # taken as the caller describes it: not seller fault, no review
@@ -168,9 +185,16 @@ def rma_request(
             for requested in lines
             for failure in _line_failures(requested, verdicts.get(requested.line_number))
         ]
+        # Exchanges are checked only on lines that are otherwise fine (one query each).
+        failing = {failure.line_number for failure in failures}
+        quotes, refusals = exchange_quotes(
+            lines=[line for line in lines if line.line_number not in failing], verdicts=verdicts
+        )
+        failures += [failure for refusal in refusals for failure in refusal.items]
         if failures:
             first_code = min(failures, key=lambda f: f.code != "RMA 1005").code
-            raise RmaError(first_code, items=failures)
+            detail = "; ".join(refusal.detail for refusal in refusals if refusal.detail)
+            raise RmaError(first_code, items=failures, detail=detail)
 
         by_destination = defaultdict(list)
         for requested in lines:
@@ -196,6 +220,7 @@ def rma_request(
                 now=now,
                 context=context or RequestContext(),
                 items_received=items_received,
+                quotes=quotes,
             )
             for _, destination_lines in sorted(
                 by_destination.items(), key=lambda item: (item[0] is not None, item[0] or 0)
@@ -223,6 +248,7 @@ def _create_rma(
     now,
     context,
     items_received,
+    quotes,
 ) -> Rma:
     # Goods taken at a counter are in hand: nothing left to review before receipt (an
     # agent sees the reason when resolving), so they are authorized and then received.
@@ -274,10 +300,19 @@ def _create_rma(
                 customer_comment=requested.comment,
                 received_quantity=requested.quantity if items_received else None,
                 condition=Condition.UNINSPECTED if items_received else "",
+                # The exchange asked for; the agent resolving the return sees it.
+                replacement_item_id=(
+                    quotes[requested.line_number].variant.item_id
+                    if requested.line_number in quotes
+                    else ""
+                ),
             )
             for requested in lines
         ]
     )
+    # The stock, under the variants' row locks; a refusal (the last unit went meanwhile)
+    # undoes the whole request.
+    exchange_reserve_lines(rma_lines=rma_lines, quotes=quotes)
     photos = [
         RmaPhoto(rma_line=rma_line, image=photo, content_type=getattr(photo, "content_type", ""))
         for rma_line, requested in zip(rma_lines, lines, strict=True)
@@ -299,6 +334,11 @@ def _create_rma(
                     "line_number": line.line_number,
                     "quantity": line.quantity,
                     "reason": line.reason_code,
+                    **(
+                        {"exchange_item_id": quotes[line.line_number].variant.item_id}
+                        if line.line_number in quotes
+                        else {}
+                    ),
                 }
                 for line in lines
             ],
@@ -339,6 +379,9 @@ def _create_rma(
             },
             endpoints=endpoints,
         )
+    if any(line.order_line.line_number in quotes for line in rma_lines):
+        # Received at a counter, or authorized in a store whose replacements go at once.
+        exchange_status_changed(rma=rma, to_status=status, actor=actor)
     return rma
 
 

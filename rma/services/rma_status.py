@@ -16,6 +16,7 @@ from rma.transitions import EVENT_FOR_STATUS, SHOPPER_CANCELLABLE, is_allowed
 
 from .actors import Actor
 from .events import record_event
+from .exchanges import exchange_status_changed
 
 # The timestamp field each target status stamps.
 TIMESTAMP_FOR_STATUS = {
@@ -70,6 +71,8 @@ def rma_transition(
             **(data or {}),
         },
     )
+    # Reserved exchange stock back, or the replacement released, in this transaction.
+    exchange_status_changed(rma=locked, to_status=to_status, actor=actor)
     followups.status_changed(rma=locked, to_status=to_status)
     rma.refresh_from_db()
     return locked
