@@ -171,8 +171,13 @@ class Estimate:
 
 
 def _keep_item(line: EstimateLine, threshold: Decimal | None, currency: str) -> bool:
-    """Paid less than the policy's `keep_item_below` per unit, and no review needed."""
+    """Paid less than the policy's `keep_item_below` per unit, and no review needed.
+
+    Only for a refund or store credit: an exchange, repair or replacement needs the item.
+    """
     if threshold is None or line.requires_review or not line.quantity:
+        return False
+    if line.resolution not in MONEY_RESOLUTIONS:
         return False
     return line.amount_paid / line.quantity < money.quantize(threshold, currency)
 

@@ -61,6 +61,8 @@ def request_created(*, rmas: list[Rma]) -> None:
     group = rmas[0].request_group
     pending = [rma for rma in rmas if rma.status == RmaStatus.REQUESTED]
     authorized = [rma for rma in rmas if rma.status == RmaStatus.AUTHORIZED]
+    # Items the shopper keeps (resolved at once, no label): told in the same confirmation.
+    kept = [rma for rma in rmas if rma.status == RmaStatus.RESOLVED]
     # Goods already taken back (at a store counter): no label, one "received" email.
     received = [rma for rma in rmas if rma.status == RmaStatus.RECEIVED]
     if received:
@@ -72,7 +74,9 @@ def request_created(*, rmas: list[Rma]) -> None:
             kind="request_received", rmas=pending, key=f"request_received:{group}", new=True
         )
     if authorized:
-        _authorized(authorized, key=f"confirmation:{group}", new=True)
+        _authorized(authorized, key=f"confirmation:{group}", new=True, also=kept)
+    elif kept:
+        notification_queue(kind="confirmation", rmas=kept, key=f"confirmation:{group}", new=True)
 
 
 def status_changed(*, rma: Rma, to_status: str) -> None:
@@ -98,8 +102,10 @@ def confirmation_resend(*, rma: Rma, actor) -> Notification:
     return notification
 
 
-def _authorized(rmas: list[Rma], *, key: str, new: bool = False) -> None:
-    notification_queue(kind="confirmation", rmas=rmas, key=key, new=new)
+def _authorized(rmas: list[Rma], *, key: str, new: bool = False, also=()) -> None:
+    """The confirmation (`also`: kept RMAs of the same request, in the same email), the
+    supplier's notice and the label."""
+    notification_queue(kind="confirmation", rmas=[*rmas, *also], key=key, new=new)
     for rma in rmas:
         if rma.supplier_id and rma.supplier.email:
             notification_queue(

@@ -26,11 +26,13 @@ from django.utils.translation import gettext as _
 from payments import money
 from payments.estimate import Estimate, EstimateLine, LineEstimate, estimate_return
 from payments.services import PaymentError, refund_request, store_credit_issue
-from rma.errors import RequestError
+from rma.errors import RequestError, TransitionError
 from rma.models import Resolution, Rma, RmaLine, RmaStatus
 from rma.policy import StorePolicy
+from rma.transitions import EVENT_FOR_STATUS
 
 from .actors import Actor
+from .events import record_event
 from .rma_receive import rma_lines_given_once, rma_lock_for_move
 from .rma_status import rma_transition
 
@@ -336,28 +338,88 @@ def rma_resolve(
         currency=currency,
         received=True,
     )
-    for decision in lines:
+    data, refund_total = _record_outcomes(
+        locked, by_id=by_id, decisions=lines, estimate=estimate, currency=currency, now=now
+    )
+    resolved_rma = rma_transition(
+        rma=rma, to_status=RmaStatus.RESOLVED, actor=actor, now=now, data=data
+    )
+    refund_request(rma=resolved_rma, amount=refund_total)
+    return resolved_rma
+
+
+def _record_outcomes(
+    rma: Rma,
+    *,
+    by_id: dict[int, RmaLine],
+    decisions: Sequence[LineResolution],
+    estimate: Estimate,
+    currency: str,
+    now: dt.datetime,
+) -> tuple[dict, Decimal]:
+    """Write every line's outcome and amounts, issue the store credit; the `rma.resolved`
+    event's data and the refund total come back."""
+    for decision in decisions:
         line = by_id[decision.rma_line_id]
         _apply(line, decision, estimate.line(line.pk), currency)
 
     resolved = sorted(by_id.values(), key=lambda line: line.order_line.line_number)
-    _issue_store_credits(locked, resolved, now)
-    RmaLine.objects.bulk_update(resolved, AMOUNT_FIELDS)
+    _issue_store_credits(rma, resolved, now)
+    RmaLine.objects.bulk_update(resolved, [*AMOUNT_FIELDS, "received_quantity"])
     zero = money.zero(currency)
     refund_total = sum((line.refund_amount or zero for line in resolved), zero)
     credit_total = sum((line.store_credit_amount or zero for line in resolved), zero)
-    resolved_rma = rma_transition(
-        rma=rma,
-        to_status=RmaStatus.RESOLVED,
-        actor=actor,
-        now=now,
-        data={
-            "currency": currency,
-            "refund_total": money.as_string(refund_total, currency),
-            "store_credit_total": money.as_string(credit_total, currency),
-            "return_fee": money.as_string(estimate.return_fee, currency),
-            "lines": [_line_data(line, estimate.line(line.pk), currency) for line in resolved],
-        },
+    data = {
+        "currency": currency,
+        "refund_total": money.as_string(refund_total, currency),
+        "store_credit_total": money.as_string(credit_total, currency),
+        "return_fee": money.as_string(estimate.return_fee, currency),
+        "lines": [_line_data(line, estimate.line(line.pk), currency) for line in resolved],
+    }
+    return data, refund_total
+
+
+def rma_resolve_kept(
+    *,
+    rma: Rma,
+    actor: Actor,
+    estimate: Estimate,
+    endpoints=None,
+    now: dt.datetime | None = None,
+) -> Rma:
+    """Resolve, as it is created, an RMA whose every line the shopper keeps.
+
+    Called by the request service inside its transaction, for a new AUTHORIZED RMA (no
+    label) whose lines all qualify to be kept (`estimate.all_kept`, the request's estimate
+    keyed by RMA line id). Each line gets the RMA's resolution with the estimate's amounts
+    (no restocking fee: nothing comes back), exactly as `rma_resolve` records them: the
+    store credit goes into the ledger and, with `REFUND_SERVICE=stripe`, the refund row is
+    written and executed after commit. The units count as returned (`received_quantity` =
+    quantity, so they are neither returnable again nor refunded twice), the RMA is never
+    received (`received_at` stays empty), and the `rma.resolved` event says `"kept": true`.
+    """
+    now = now or timezone.now()
+    if rma.status != RmaStatus.AUTHORIZED or not estimate.all_kept:
+        raise TransitionError(
+            rma_number=rma.rma_number, from_status=rma.status, to_status=RmaStatus.RESOLVED
+        )
+    currency = rma.store.currency
+    by_id = {line.pk: line for line in rma.lines.all()}
+    for line in by_id.values():
+        line.received_quantity = line.quantity
+    decisions = [LineResolution(rma_line_id=pk, outcome=rma.resolution) for pk in by_id]
+    data, refund_total = _record_outcomes(
+        rma, by_id=by_id, decisions=decisions, estimate=estimate, currency=currency, now=now
     )
-    refund_request(rma=resolved_rma, amount=refund_total)
-    return resolved_rma
+    rma.status = RmaStatus.RESOLVED
+    rma.resolved_at = now
+    rma.save(update_fields=["status", "resolved_at", "updated_at"])
+    record_event(
+        rma=rma,
+        type=EVENT_FOR_STATUS[RmaStatus.RESOLVED],
+        actor=actor,
+        data={"from": RmaStatus.AUTHORIZED, "to": RmaStatus.RESOLVED, "kept": True, **data},
+        endpoints=endpoints,
+    )
+    refund_request(rma=rma, amount=refund_total)
+    return rma

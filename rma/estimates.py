@@ -1,0 +1,329 @@
+"""What the shopper gets back, for requests and RMAs: the glue between the returns domain and
+the pure estimate (`payments.estimate.estimate_return`).
+
+- `request_groups`: how a request splits into RMAs (one per return destination, and the
+  lines the shopper may keep in an RMA of their own) with each RMA's estimate. The request
+  service creates exactly these RMAs, and the portal shows exactly these estimates.
+- `rma_estimates`: the estimate of RMAs already created (API, confirmation and status
+  pages, emails), from the quantities requested, before receipt.
+- `estimate_view` / `outcome_view`: what the templates show, amounts as `Decimal`s to be
+  formatted with `{% load money %}{{ amount|money:currency }}`.
+
+"Already returned" (which units of an order line an RMA takes, so the rounding remainder
+of the line's last unit is counted once) is, as at resolution, the units received by the
+order line's RESOLVED RMAs; for an existing RMA only those created before it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from payments import money
+from payments.estimate import MONEY_RESOLUTIONS, Estimate, EstimateLine, estimate_return
+from rma.models import OrderLine, Resolution, Rma, RmaLine, RmaStatus
+from rma.policy import StorePolicy
+
+
+@dataclass(frozen=True)
+class RequestGroup:
+    """The lines of a request that become one RMA, with that RMA's estimate.
+
+    `kept`: every line may be kept (nothing is sent back); such an RMA is resolved when it
+    is created, without a label.
+    """
+
+    supplier_id: int | None
+    kept: bool
+    lines: tuple
+    estimate: Estimate
+
+
+# --- Hooks for exchanges -----------------------------------------------------------------
+# An exchange for a cheaper variant refunds the difference: the estimate needs the
+# replacement's unit price. The exchange wiring fills these two in (they return None while
+# no replacement is chosen, and the exchange then gives nothing back).
+
+
+def requested_exchange_price(requested, order_line: OrderLine) -> Decimal | None:
+    """The replacement's unit price for a line being requested (`RequestedLine`)."""
+    return getattr(requested, "exchange_unit_price", None)
+
+
+def rma_line_exchange_price(rma_line: RmaLine) -> Decimal | None:
+    """The replacement's unit price for a line of an existing RMA."""
+    return getattr(rma_line, "exchange_unit_price", None)
+
+
+# --- Already returned ----------------------------------------------------------------------
+
+
+def units_returned(order_line_ids: Iterable[int]) -> dict[int, int]:
+    """Per order line, the units received by its RESOLVED RMAs (one query)."""
+    returned: dict[int, int] = defaultdict(int)
+    for order_line_id, received in RmaLine.objects.filter(
+        order_line_id__in=list(order_line_ids), rma__status=RmaStatus.RESOLVED
+    ).values_list("order_line_id", "received_quantity"):
+        returned[order_line_id] += received or 0
+    return returned
+
+
+def _flags(policy: StorePolicy, reason_code: str) -> tuple[bool, bool]:
+    """(seller_fault, requires_review); a code the store has not configured: neither."""
+    reason = policy.reason(reason_code)
+    return (bool(reason and reason.seller_fault), bool(reason and reason.requires_review))
+
+
+def _estimate_line(
+    order_line, *, key, currency, quantity, already, resolution, policy, reason_code, exchange_price
+):
+    seller_fault, review = _flags(policy, reason_code)
+    # Never count more earlier units than leave room for this return.
+    already = max(0, min(already, order_line.quantity - quantity))
+    return EstimateLine.for_order_line(
+        order_line,
+        key=key,
+        currency=currency,
+        quantity=quantity,
+        already_returned=already,
+        resolution=resolution,
+        seller_fault=seller_fault,
+        requires_review=review,
+        exchange_unit_price=exchange_price,
+    )
+
+
+# --- Requests ------------------------------------------------------------------------------
+
+
+def request_groups(
+    *,
+    lines: Sequence,
+    order_lines: dict[int, OrderLine],
+    resolution: str,
+    policy: StorePolicy,
+    currency: str,
+    already: dict[int, int],
+    split_kept: bool = True,
+) -> list[RequestGroup]:
+    """Split requested lines (`RequestedLine`s, by line number in `order_lines`) into the
+    RMAs they become, each with its estimate (before receipt).
+
+    One RMA per return destination (the store's warehouse first, then suppliers by id);
+    within a destination, with `split_kept`, the lines that may be kept form an RMA of
+    their own, placed before the one sent back. Lines without a valid order line or
+    quantity are left out (the request service refuses them before this is used).
+    """
+    by_destination: dict[int | None, list] = defaultdict(list)
+    for requested in lines:
+        order_line = order_lines.get(requested.line_number)
+        if order_line is None or not 0 < requested.quantity <= order_line.quantity:
+            continue
+        by_destination[order_line.supplier_id].append(requested)
+
+    def estimate(group) -> Estimate:
+        return estimate_return(
+            [
+                _estimate_line(
+                    order_lines[requested.line_number],
+                    key=requested.line_number,
+                    currency=currency,
+                    quantity=requested.quantity,
+                    already=already.get(order_lines[requested.line_number].pk, 0),
+                    resolution=resolution,
+                    policy=policy,
+                    reason_code=requested.reason_code,
+                    exchange_price=requested_exchange_price(
+                        requested, order_lines[requested.line_number]
+                    ),
+                )
+                for requested in group
+            ],
+            policy=policy,
+            currency=currency,
+        )
+
+    groups = []
+    for supplier_id, destination_lines in sorted(
+        by_destination.items(), key=lambda item: (item[0] is not None, item[0] or 0)
+    ):
+        whole = estimate(destination_lines)
+        kept_numbers = {line.key for line in whole.lines if line.keep_item}
+        if not split_kept or not kept_numbers or whole.all_kept:
+            groups.append(
+                RequestGroup(
+                    supplier_id, whole.all_kept and split_kept, tuple(destination_lines), whole
+                )
+            )
+            continue
+        kept = [line for line in destination_lines if line.line_number in kept_numbers]
+        sent = [line for line in destination_lines if line.line_number not in kept_numbers]
+        groups.append(RequestGroup(supplier_id, True, tuple(kept), estimate(kept)))
+        groups.append(RequestGroup(supplier_id, False, tuple(sent), estimate(sent)))
+    return groups
+
+
+def combined(estimates: Sequence[Estimate], *, currency: str) -> Estimate:
+    """The estimates of one request's RMAs summed (`Estimate.combine`)."""
+    return Estimate.combine(estimates, currency=currency)
+
+
+# --- Existing RMAs -------------------------------------------------------------------------
+
+
+def rma_estimates(rmas: Sequence[Rma]) -> dict[int, Estimate]:
+    """Each RMA's estimate (fetched with its lines and order lines, e.g. `rmas_with_lines`):
+    the quantities requested, the RMA's resolution, before receipt. One query in all."""
+    rmas = list(rmas)
+    if not rmas:
+        return {}
+    order_line_ids = {line.order_line_id for rma in rmas for line in rma.lines.all()}
+    earlier: list[tuple[int, int, int]] = list(
+        RmaLine.objects.filter(
+            order_line_id__in=order_line_ids, rma__status=RmaStatus.RESOLVED
+        ).values_list("rma_id", "order_line_id", "received_quantity")
+    )
+    policies: dict[int, StorePolicy] = {}
+    estimates = {}
+    for rma in rmas:
+        policy = policies.setdefault(rma.store_id, StorePolicy.of(rma.store))
+        currency = rma.store.currency
+        estimates[rma.pk] = estimate_return(
+            [
+                _estimate_line(
+                    line.order_line,
+                    key=line.pk,
+                    currency=currency,
+                    quantity=line.quantity,
+                    already=sum(
+                        received or 0
+                        for rma_id, order_line_id, received in earlier
+                        if order_line_id == line.order_line_id and rma_id < rma.pk
+                    ),
+                    resolution=rma.resolution,
+                    policy=policy,
+                    reason_code=line.reason_code,
+                    exchange_price=rma_line_exchange_price(line),
+                )
+                for line in rma.lines.all()
+            ],
+            policy=policy,
+            currency=currency,
+        )
+    return estimates
+
+
+def is_kept(rma: Rma) -> bool:
+    """An RMA whose items the shopper keeps: resolved when requested, never received."""
+    return rma.status == RmaStatus.RESOLVED and rma.received_at is None
+
+
+# --- What templates show -------------------------------------------------------------------
+
+
+def resolution_label(resolution: str) -> str:
+    texts = {
+        Resolution.REFUND: _("Refund"),
+        Resolution.STORE_CREDIT: _("Store credit"),
+        Resolution.EXCHANGE: _("Exchange"),
+        Resolution.REPAIR: _("Repair"),
+        Resolution.REPLACEMENT: _("Replacement"),
+    }
+    return str(texts.get(resolution, resolution))
+
+
+def estimate_view(estimate: Estimate, *, titles: dict | None = None) -> dict:
+    """An estimate for `portal/includes/estimate.html` and the emails."""
+    titles = titles or {}
+    return {
+        "currency": estimate.currency,
+        "plain_total": money.as_string(estimate.total, estimate.currency),
+        "subtotal": estimate.subtotal,
+        "restocking_fees": estimate.restocking_fees,
+        "return_fee": estimate.return_fee,
+        "fees": estimate.fees,
+        "bonus": estimate.bonus,
+        "total": estimate.total,
+        "refund_total": estimate.refund_total,
+        "store_credit_total": estimate.store_credit_total,
+        "all_kept": estimate.all_kept,
+        "any_kept": any(line.keep_item for line in estimate.lines),
+        "is_money": any(line.resolution in MONEY_RESOLUTIONS for line in estimate.lines),
+        "lines": [
+            {
+                "title": titles.get(line.key, ""),
+                "quantity": line.quantity,
+                "resolution": line.resolution,
+                "resolution_text": resolution_label(line.resolution),
+                "amount": line.amount,
+                "keep_item": line.keep_item,
+            }
+            for line in estimate.lines
+        ],
+    }
+
+
+def rma_line_titles(rma: Rma) -> dict[int, str]:
+    return {line.pk: line.order_line.title or line.order_line.item_id for line in rma.lines.all()}
+
+
+def outcome_view(rma: Rma, *, return_fee: Decimal | None = None) -> dict | None:
+    """The final outcome of a RESOLVED RMA per line and in total, else None.
+
+    A line received at quantity 0 is "not received" (nothing given back), never a refund of
+    zero. `return_fee`: the fee recorded at resolution (the `rma.resolved` event).
+    """
+    if rma.status != RmaStatus.RESOLVED:
+        return None
+    currency = rma.store.currency
+    zero = money.zero(currency)
+    kept = is_kept(rma)
+    lines = []
+    for line in rma.lines.all():
+        not_received = not kept and (line.received_quantity or 0) == 0
+        lines.append(
+            {
+                "title": line.order_line.title or line.order_line.item_id,
+                "quantity": line.quantity,
+                "received_quantity": line.received_quantity,
+                "not_received": not_received,
+                "kept": kept,
+                "outcome": line.outcome,
+                "outcome_text": resolution_label(line.outcome) if line.outcome else "",
+                "refund_amount": None if not_received else line.refund_amount,
+                "store_credit_amount": None if not_received else line.store_credit_amount,
+                "store_credit_code": "" if not_received else line.store_credit_code,
+                "replacement_item_id": "" if not_received else line.replacement_item_id,
+            }
+        )
+    refund_total = sum((line.refund_amount or zero for line in rma.lines.all()), zero)
+    credit_total = sum((line.store_credit_amount or zero for line in rma.lines.all()), zero)
+    return {
+        "currency": currency,
+        "kept": kept,
+        "lines": lines,
+        "return_fee": return_fee if return_fee else None,
+        "refund_total": refund_total,
+        "store_credit_total": credit_total,
+        "total": refund_total + credit_total,
+        "plain_total": money.as_string(refund_total + credit_total, currency),
+    }
+
+
+def resolved_return_fee(rma: Rma) -> Decimal | None:
+    """The return fee recorded by the RMA's `rma.resolved` event (one query), if any."""
+    data = (
+        rma.events.filter(type="rma.resolved")
+        .order_by("-created_at")
+        .values_list("data", flat=True)
+        .first()
+    )
+    value = (data or {}).get("return_fee")
+    try:
+        return money.to_decimal(value) if value not in (None, "") else None
+    except money.MoneyError:
+        return None
