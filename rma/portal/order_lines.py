@@ -6,6 +6,10 @@ line gets strings and flags only: the reason `<option>`s are built once per requ
 each value that is selected, and the texts every line shares are translated once. The
 quantity is a number input bounded by the returnable quantity: its size does not grow
 with the quantity, however large (the service checks the figure sent).
+
+A store's reasons may be limited to departments (no "Too small" for a mug): each line is
+offered the reasons that fit its department, one list built per department, grouped by
+the reasons' categories, sub-reasons after their parent.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from rma.policy import StorePolicy
 
 from .branding import secure_url
 from .forms import ReturnForm
@@ -41,6 +47,87 @@ class Options:
         return self.html[selected]
 
 
+class ReasonOptions:
+    """The reason `<option>`s that fit each department, built once per department."""
+
+    def __init__(self, form: ReturnForm, policy: StorePolicy):
+        self.policy = policy
+        self.texts = {str(code): str(text) for code, text in form.reasons}
+        self.placeholder = form.reasons[0] if form.reasons and not form.reasons[0][0] else None
+        self.by_department: dict[str, Options | GroupedOptions] = {}
+
+    def __call__(self, department: str, selected: str) -> SafeString:
+        key = (department or "").strip().casefold()
+        if key not in self.by_department:
+            self.by_department[key] = self._options(department)
+        return self.by_department[key](selected)
+
+    def _options(self, department: str):
+        reasons = self.policy.reasons_for_department(department)
+        codes = {reason.code for reason in reasons}
+        ordered = []
+        for reason in reasons:
+            if reason.parent and reason.parent in codes:
+                continue  # listed after its parent
+            ordered.append(reason)
+            ordered.extend(r for r in reasons if r.parent == reason.code)
+        choices = [
+            (
+                reason.code,
+                self._text(reason, codes),
+                reason.category,
+            )
+            for reason in ordered
+        ]
+        head = [self.placeholder] if self.placeholder else []
+        if not any(category for _, _, category in choices):
+            return Options(head + [(code, text) for code, text, _ in choices])
+        return GroupedOptions(head, choices)
+
+    def _text(self, reason, codes) -> str:
+        text = self.texts.get(reason.code, reason.description)
+        if reason.parent and reason.parent in codes:
+            return f"{self.texts.get(reason.parent, reason.parent)}: {text}"
+        return text
+
+
+class GroupedOptions(Options):
+    """`<option>`s in an `<optgroup>` per category (reasons without one stay on top)."""
+
+    def __init__(self, head, choices):
+        super().__init__(head + [(code, text) for code, text, _ in choices])
+        self.head = [(str(value), str(text)) for value, text in head]
+        self.groups: dict[str, list[tuple[str, str]]] = {}
+        for code, text, category in choices:
+            self.groups.setdefault(category, []).append((code, text))
+
+    def __call__(self, selected: str) -> SafeString:
+        if selected not in self.html:
+            parts = [
+                self._options(self.head, selected),
+                self._options(self.groups.get("", []), selected),
+            ]
+            parts.extend(
+                format_html(
+                    '<optgroup label="{}">{}</optgroup>',
+                    category,
+                    self._options(items, selected),
+                )
+                for category, items in self.groups.items()
+                if category
+            )
+            self.html[selected] = SafeString("\n".join(part for part in parts if part))
+        return self.html[selected]
+
+    @staticmethod
+    def _options(items, selected: str) -> SafeString:
+        return format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            ((value, " selected" if value == selected else "", text) for value, text in items),
+        )
+
+
 def line_controls(form: ReturnForm) -> dict:
     """The labels and attributes every eligible line's controls share, escaped once."""
     texts = {
@@ -60,7 +147,7 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
     ordered_text = _("Ordered: %(quantity)s")
     legend_text = _("Return options for %(title)s")
     select_text = _("Return “%(title)s”")
-    reason_options = Options(form.reasons)
+    reason_options = ReasonOptions(form, StorePolicy.of(order.store))
     returnable_texts: dict[int, str] = {}
     lines = []
     for verdict in verdicts:
@@ -92,7 +179,7 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
                 "select_label": select_text % {"title": title},
                 "selected": values.selected,
                 "quantity": values.quantity,
-                "reason_options": reason_options(values.reason),
+                "reason_options": reason_options(line.department, values.reason),
             }
         else:
             entry["reasons"] = [
