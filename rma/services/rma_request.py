@@ -117,7 +117,9 @@ def _check_choices(
             )
 
 
-def _lock_and_evaluate(order: Order, now: dt.datetime) -> tuple[Order, dict]:
+def _lock_and_evaluate(
+    order: Order, now: dt.datetime, *, channel: str | None = None, reasons=None
+) -> tuple[Order, dict]:
     """Lock the order row (serialising concurrent requests) and evaluate it afresh.
 
     The order is read by the locking query itself; its lines are read after the lock is
@@ -125,7 +127,36 @@ def _lock_and_evaluate(order: Order, now: dt.datetime) -> tuple[Order, dict]:
     order's row only, not its store's, so requests for other orders go on.
     """
     fresh = orders_for_eligibility().select_for_update(of=("self",)).get(pk=order.pk)
-    return fresh, {verdict.line_number: verdict for verdict in evaluate_order(fresh, now=now)}
+    # The channel and the reasons chosen let the store's rules on them decide (RMA 1024,
+    # review; docs/console.md).
+    verdicts = evaluate_order(fresh, now=now, channel=channel, reasons=reasons)
+    return fresh, {verdict.line_number: verdict for verdict in verdicts}
+
+
+def _check_reasons_fit(*, policy: StorePolicy, lines, verdicts) -> None:
+    """A reason limited to some departments is refused for a line of another one."""
+    for requested in lines:
+        verdict = verdicts.get(requested.line_number)
+        reason = policy.reason(requested.reason_code)
+        if verdict is None or reason is None or reason.fits(verdict.line.department):
+            continue
+        department = verdict.line.department or "no department"
+        raise RequestError(
+            f"Reason {reason.description!r} does not apply to line {requested.line_number} "
+            f"({department}).",
+            field=f"line-{requested.line_number}-reason",
+        )
+
+
+def _rules_applied(lines, verdicts) -> dict:
+    """The store rules that decided something for these lines, for the audit trail."""
+    applied = [
+        {"line_number": requested.line_number, "decisions": decision.summary()}
+        for requested in lines
+        for decision in [verdicts[requested.line_number].decision]
+        if decision.fired
+    ]
+    return {"rules": applied} if applied else {}
 
 
 def rma_request(
@@ -178,7 +209,13 @@ def rma_request(
         unconfigured_reasons=unconfigured_reasons,
     )
     with transaction.atomic(savepoint=savepoint):
-        order, verdicts = _lock_and_evaluate(order, now)
+        order, verdicts = _lock_and_evaluate(
+            order,
+            now,
+            channel=channel,
+            reasons={line.line_number: line.reason_code for line in lines},
+        )
+        _check_reasons_fit(policy=policy, lines=lines, verdicts=verdicts)
 
         failures = [
             failure
@@ -252,10 +289,14 @@ def _create_rma(
 ) -> Rma:
     # Goods taken at a counter are in hand: nothing left to review before receipt (an
     # agent sees the reason when resolving), so they are authorized and then received.
-    needs_review = not items_received and any(
-        reason.requires_review
-        for reason in (policy.reason(line.reason_code) for line in lines)
-        if reason is not None
+    needs_review = not items_received and (
+        any(
+            reason.requires_review
+            for reason in (policy.reason(line.reason_code) for line in lines)
+            if reason is not None
+        )
+        # A store rule may ask for review too (docs/console.md).
+        or any(verdicts[line.line_number].decision.requires_review for line in lines)
     )
     authorized = RmaStatus.AUTHORIZED
     status = RmaStatus.REQUESTED if needs_review else authorized
@@ -343,6 +384,7 @@ def _create_rma(
                 for line in lines
             ],
             **_overrides_applied(lines, verdicts),
+            **_rules_applied(lines, verdicts),
             **event_data,
         },
         endpoints=endpoints,
