@@ -33,7 +33,8 @@ from .common import (
     optional_reverse,
     search_by_rma_number,
 )
-from .dashboard import dashboard_view
+from .dashboard import dashboard_filters, dashboard_view
+from .export import csv_response
 from .filters import RefundFilter, WorkQueueFilter
 from .scoping import StoreScopedAdminMixin, get_object_in_scope_or_404
 
@@ -76,7 +77,10 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
         "An RMA number (hyphens and letter case do not matter), an order number or a "
         "customer email, exactly."
     )
-    actions = [_bulk_action(operation) for operation in actions.OPERATIONS.values()]
+    actions = [
+        *(_bulk_action(operation) for operation in actions.OPERATIONS.values()),
+        "export_csv",
+    ]
     fieldsets = (
         (
             None,
@@ -297,12 +301,34 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
                 name="rma_rma_photo",
             ),
             path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="rma_rma_export",
+            ),
+            path(
                 "dashboard/",
                 self.admin_site.admin_view(dashboard_view(self)),
                 name="rma_dashboard",
             ),
             *super().get_urls(),
         ]
+
+    @admin.action(description=_("Export selected returns (CSV)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return csv_response(queryset, filename="returns.csv")
+
+    def export_view(self, request):
+        """The dashboard's period and store as CSV (GET parameters as on the dashboard)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        _form, period, _store, store_ids = dashboard_filters(request)
+        queryset = self.get_queryset(request).filter(
+            created_at__gte=period.start, created_at__lt=period.end
+        )
+        if store_ids is not None:
+            queryset = queryset.filter(store__in=sorted(store_ids))
+        filename = f"returns-{period.date_from.isoformat()}-{period.date_to.isoformat()}.csv"
+        return csv_response(queryset, filename=filename)
 
     def run_bulk_operation(self, request, queryset, operation):
         rmas = actions.limited(self, request, queryset.select_related("store", "order"))

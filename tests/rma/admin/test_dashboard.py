@@ -89,7 +89,11 @@ def test_dashboard_figures(agent, login, store):
 def test_dashboard_draws_svg_charts_without_inline_script_or_style(agent, login, store):
     text = login(agent).get(URL, PERIOD).content.decode()
     assert text.count('data-testid="chart-per-day-bar"') == 7
-    assert 'data-testid="chart-reasons-bar" data-label="TOO_SMALL" data-value="7.0"' in text
+    # The reason in words on the chart, its code kept for the data attribute.
+    assert (
+        'data-testid="chart-reasons-bar" data-key="TOO_SMALL" data-label="Too small" '
+        'data-value="7.0"' in text
+    )
     assert 'data-label="Shoes" data-value="30.0"' in text
     assert "<script>" not in text and "style=" not in text
 
