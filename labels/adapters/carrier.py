@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 import requests
 
+from returns_portal import outbound
+
 from .base import PermanentLabelError, TransientLabelError
 
 # A label or QR code is a few dozen kilobytes; refuse to buffer anything absurd.
@@ -74,7 +76,12 @@ def download(url: str, *, timeout: float, pdf: bool = True) -> bytes:
     if not url.startswith(("https://", "http://")):
         raise PermanentLabelError("The carrier gave no label URL")
     try:
-        response = requests.get(url, timeout=(timeout, timeout), allow_redirects=False, stream=True)
+        # Through the SSRF guard: a label URL never reaches a private or metadata address.
+        response = outbound.request(
+            "GET", url, timeout=(timeout, timeout), allow_redirects=False, stream=True
+        )
+    except outbound.AddressNotAllowed as error:
+        raise PermanentLabelError(outbound.NOT_ALLOWED_MESSAGE) from error
     except TRANSIENT_REQUEST_ERRORS as error:
         raise TransientLabelError(f"Label download failed: {error}") from error
     except requests.RequestException as error:

@@ -24,6 +24,8 @@ from django.core.exceptions import ImproperlyConfigured
 from shippo import Shippo
 from shippo.models import components, errors, operations
 
+from returns_portal import outbound
+
 from .base import (
     IssuedLabel,
     LabelRequest,
@@ -50,17 +52,24 @@ REFUND_OUTCOMES = {
 }
 
 
-class TimeoutSession(requests.Session):
-    """The Session handed to the Shippo client: every call gets our timeout."""
+class GuardedClient:
+    """The HTTP client handed to the Shippo library: the SSRF-guarded session of
+    `returns_portal.outbound`, with our timeout on every call (the library sets none).
+
+    The library uses only `prepare_request` and `send` of its client.
+    """
 
     def __init__(self, timeout: float):
-        super().__init__()
         self.timeout = timeout
+        self.session = outbound.session()
+
+    def prepare_request(self, request):
+        return self.session.prepare_request(request)
 
     def send(self, request, **kwargs):
         kwargs.setdefault("timeout", (self.timeout, self.timeout))
-        kwargs.setdefault("allow_redirects", False)
-        return super().send(request, **kwargs)
+        kwargs["allow_redirects"] = False
+        return self.session.send(request, **kwargs)
 
 
 def _messages(error: errors.SDKError) -> str:
@@ -85,7 +94,7 @@ class ShippoLabelService(LabelService):
         self.client = Shippo(
             api_key_header=token,
             server_url=api_base.rstrip("/"),
-            client=TimeoutSession(timeout),
+            client=GuardedClient(timeout),
         )
 
     @classmethod
@@ -206,6 +215,8 @@ class ShippoLabelService(LabelService):
             if status >= 500 or status in (408, 429):
                 raise TransientLabelError(message) from error
             raise PermanentLabelError(message) from error
+        except outbound.AddressNotAllowed as error:
+            raise PermanentLabelError(f"Shippo {doing}: {outbound.NOT_ALLOWED_MESSAGE}") from error
         except TRANSIENT_REQUEST_ERRORS as error:
             raise TransientLabelError(f"Shippo {doing}: {error}") from error
         except requests.RequestException as error:

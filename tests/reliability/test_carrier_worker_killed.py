@@ -62,6 +62,8 @@ def worker_process(celery_app, easypost, email_dir, tmp_path):
             log_dir=tmp_path,
             env={
                 "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+                # The fake carrier listens on 127.0.0.1.
+                "ALLOW_PRIVATE_OUTBOUND": "1",
                 "LABEL_SERVICE": "easypost",
                 "EASYPOST_API_KEY": easypost.api_key,
                 "EASYPOST_API_BASE": easypost.url,

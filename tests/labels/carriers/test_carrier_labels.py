@@ -172,3 +172,22 @@ def test_an_unreachable_carrier_is_transient(settings, easypost):
     with pytest.raises(TransientLabelError):
         label_issue(rma_id=rma.pk)
     assert ReturnLabel.objects.get(rma=rma).status == LabelStatus.PENDING
+
+
+def test_shippo_calls_go_through_the_outbound_guard(shippo, settings):
+    settings.ALLOW_PRIVATE_OUTBOUND = False
+    rma = carrier_rma()
+
+    with pytest.raises(PermanentLabelError, match="Address not allowed"):
+        label_issue(rma_id=rma.pk)
+    assert shippo.calls == []  # refused before connecting
+
+
+def test_a_carrier_label_url_on_a_private_address_is_not_downloaded(easypost, settings):
+    # EasyPost's own client is not guarded (see docs/labels.md); the label download is.
+    settings.ALLOW_PRIVATE_OUTBOUND = False
+    rma = carrier_rma()
+
+    with pytest.raises(PermanentLabelError, match="Address not allowed"):
+        label_issue(rma_id=rma.pk)
+    assert easypost.calls_to("file") == []
