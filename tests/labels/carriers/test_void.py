@@ -11,7 +11,7 @@ from django.urls import reverse
 import labels.services
 from labels.links import label_token
 from labels.models import RefundStatus, ReturnLabel
-from labels.services import label_issue, label_refund
+from labels.services import label_issue, label_refund, label_reissue
 from rma.models import LabelStatus, Notification, RmaEvent, RmaStatus
 from rma.services.actors import Actor
 from rma.services.rma_status import rma_cancel, rma_expire
@@ -219,3 +219,20 @@ def test_the_sweeper_asks_again_for_a_refund_never_enqueued(easypost, time_machi
     assert label.refund_status == RefundStatus.SUBMITTED
     assert len(easypost.calls_to("refund")) == 1
     assert sweep_label_refunds() == 0
+
+
+def test_a_replaced_carrier_label_is_refunded(easypost, django_capture_on_commit_callbacks):
+    rma, old = issued_rma()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        label_reissue(rma=rma, actor_user=UserFactory(), reason="Label damaged")
+
+    old.refresh_from_db()
+    new = ReturnLabel.objects.get(rma=rma, status=LabelStatus.ISSUED)
+    assert old.status == LabelStatus.VOIDED
+    assert old.refund_status == RefundStatus.SUBMITTED
+    assert [call.path for call in easypost.calls_to("refund")] == [
+        f"/v2/shipments/{old.shipment_id}/refund"
+    ]
+    assert new.shipment_id != old.shipment_id
+    assert len(easypost.purchases) == 2
