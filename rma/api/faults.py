@@ -26,6 +26,7 @@ STATUS_BY_CODE = {
     "RMA 1009": 404,
     "RMA 1021": 404,
     "RMA 1022": 409,
+    "RMA 1023": 422,
 }
 
 # Faults that are about HTTP rather than about a return: their code is the HTTP status.

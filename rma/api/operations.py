@@ -148,6 +148,7 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
             item_id=item.get("itemId") or None,
             reason_category=item["returnReason"].get("category") or "",
             reason_description=item["returnReason"].get("description") or "",
+            exchange_item_id=(item.get("exchangeItemId") or "").strip(),
         )
         for item in payload["items"]
     ]
@@ -171,7 +172,8 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
             unconfigured_reasons=True,
         )
     except RmaError as error:
-        raise ApiFault(error.code, items=error.items) from None
+        # An exchange refused says which rule failed (e.g. "line 2: out of stock").
+        raise ApiFault(error.code, items=error.items, detail=error.detail) from None
     except RequestError as error:
         raise invalid_request(error.message) from None
     # The RMAs come back with their lines and supplier: the answer needs no query.

@@ -10,7 +10,7 @@ import datetime as dt
 
 from labels.package import package_for_rma, package_info
 from rma.eligibility import LineEligibility
-from rma.models import Order, Rma, RmaLine
+from rma.models import Order, Resolution, Rma, RmaLine
 from rma.policy import StorePolicy
 from rma.selectors import HOLDING_STATUSES
 
@@ -41,6 +41,7 @@ FIELD_ORDER = (
     "returnReasonCode",
     "value",
     "category",
+    "exchangeItemId",
     "weight",
     "weightUnit",
     "length",
@@ -165,6 +166,14 @@ def reason_category(policy: StorePolicy, line: RmaLine) -> str:
     )
 
 
+def exchange_item(line: RmaLine) -> dict:
+    """`exchangeItemId`: the variant the line is exchanged for (asked for at the request,
+    or the agent's choice when resolved as an exchange); absent for other lines."""
+    if line.replacement_item_id and line.outcome in ("", Resolution.EXCHANGE):
+        return {"exchangeItemId": line.replacement_item_id}
+    return {}
+
+
 def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -> dict:
     """One `rmadetails` entry, for an RMA fetched by `rma.selectors.rmas_with_lines`."""
     details = {
@@ -183,6 +192,7 @@ def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -
                         "value": line.reason_code,
                         "category": reason_category(policy, line),
                     },
+                    **exchange_item(line),
                 }
                 for line in rma.lines.all()
             ]
@@ -225,7 +235,11 @@ def generated_body(*, order: Order, rmas: list[Rma], request: dict | None = None
         "expiryDate": first["expiryDate"],
         "items": {
             "item": [
-                {key: item[key] for key in ("lineNumber", "itemId", "returnQuantity")}
+                {
+                    key: item[key]
+                    for key in ("lineNumber", "itemId", "returnQuantity", "exchangeItemId")
+                    if key in item
+                }
                 for item in first["items"]["item"]
             ]
         },

@@ -108,6 +108,15 @@ class RequestItemSerializer(StrictSerializer):
     # Zero and negative quantities pass here: the service refuses them with RMA 1007.
     returnQuantity = DigitsIntegerField(**INT32)
     returnReason = ReturnReasonSerializer()
+    exchangeItemId = StrictCharField(
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text=(
+            "With resolution EXCHANGE: the variant (SKU of the store's catalogue) wanted "
+            "instead; its stock is reserved. Refused with RMA 1023 (422) when not available."
+        ),
+    )
 
 
 class RepresentativeInfoSerializer(StrictSerializer):
@@ -204,6 +213,9 @@ class RmaItemSerializer(serializers.Serializer):
     itemId = serializers.CharField()
     returnQuantity = serializers.IntegerField()
     returnReasonCode = ReturnReasonCodeSerializer()
+    exchangeItemId = serializers.CharField(
+        required=False, help_text="The variant the line is exchanged for; absent otherwise."
+    )
 
 
 class RmaItemsSerializer(serializers.Serializer):

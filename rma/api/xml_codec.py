@@ -66,7 +66,9 @@ KNOWN_CHILDREN = {
     ),
     "RmaLookupRequest": frozenset({*CONTEXT_CHILDREN, "Rmaid", "PackageInfoRequired"}),
     "Items": frozenset({"Item"}),
-    "Item": frozenset({"LineNumber", "ItemId", "ReturnQuantity", "ReturnReason"}),
+    "Item": frozenset(
+        {"LineNumber", "ItemId", "ReturnQuantity", "ReturnReason", "ExchangeItemId"}
+    ),
     "ReturnReason": frozenset({"Code", "Category", "Description"}),
     "RepresentativeInfo": frozenset({"Id", "Name"}),
 }
