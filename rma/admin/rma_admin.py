@@ -339,7 +339,8 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
         )
         if operation.confirm_first and not form.is_valid():
             return self._operation_page(request, operation, rmas, form, bulk=True)
-        reason = form.cleaned_data["reason"] if form.is_bound else ""
+        # An operation without a reason may still be posted with "apply": is_valid() first.
+        reason = form.cleaned_data["reason"] if form.is_bound and form.is_valid() else ""
         actions.perform(self, request, rmas, operation, reason=reason)
         return None
 
