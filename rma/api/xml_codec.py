@@ -66,9 +66,7 @@ KNOWN_CHILDREN = {
     ),
     "RmaLookupRequest": frozenset({*CONTEXT_CHILDREN, "Rmaid", "PackageInfoRequired"}),
     "Items": frozenset({"Item"}),
-    "Item": frozenset(
-        {"LineNumber", "ItemId", "ReturnQuantity", "ReturnReason", "ExchangeItemId"}
-    ),
+    "Item": frozenset({"LineNumber", "ItemId", "ReturnQuantity", "ReturnReason", "ExchangeItemId"}),
     "ReturnReason": frozenset({"Code", "Category", "Description"}),
     "RepresentativeInfo": frozenset({"Id", "Name"}),
 }
