@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 from labels.package import package_for_rma, package_info
+from payments.estimate import Estimate
 from rma.eligibility import LineEligibility
+from rma.estimates import rma_estimates
 from rma.models import Order, Resolution, Rma, RmaLine
 from rma.policy import StorePolicy
 from rma.selectors import HOLDING_STATUSES
@@ -51,6 +53,10 @@ FIELD_ORDER = (
     "dimensionalWeight",
     "invoiceAmount",
     "currency",
+    "subtotal",
+    "fees",
+    "bonus",
+    "total",
     "eligible",
     "ineligibility",
     "code",
@@ -69,6 +75,7 @@ FIELD_ORDER = (
     "carrier",
     "trackingNumber",
     "packageInfo",
+    "estimate",
     "rmadetails",
 )
 FIELD_RANK = {key: rank for rank, key in enumerate(FIELD_ORDER)}
@@ -174,8 +181,12 @@ def exchange_item(line: RmaLine) -> dict:
     return {}
 
 
-def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -> dict:
-    """One `rmadetails` entry, for an RMA fetched by `rma.selectors.rmas_with_lines`."""
+def rma_details(
+    rma: Rma, *, policy: StorePolicy, package_info_required: bool, estimate: Estimate
+) -> dict:
+    """One `rmadetails` entry, for an RMA fetched by `rma.selectors.rmas_with_lines`.
+
+    `estimate`: what the shopper gets back for it (`rma.estimates.rma_estimates`)."""
     details = {
         "rmaid": rma.rma_number,
         "status": rma.status,
@@ -206,18 +217,32 @@ def rma_details(rma: Rma, *, policy: StorePolicy, package_info_required: bool) -
     }
     if package_info_required:
         details["packageInfo"] = package_info(package_for_rma(rma))
+    details["estimate"] = estimate.to_api()
     return details
 
 
 def rmas_body(
-    *, order: Order, rmas, package_info_required: bool = False, request: dict | None = None
+    *,
+    order: Order,
+    rmas,
+    package_info_required: bool = False,
+    request: dict | None = None,
+    estimates: dict[int, Estimate] | None = None,
 ) -> dict:
-    """lookupRMA: the order and one `rmadetails` entry per RMA."""
+    """lookupRMA: the order and one `rmadetails` entry per RMA, each with its estimate (the
+    only query here: which units earlier returns took)."""
     policy = StorePolicy.of(order.store)
+    rmas = list(rmas)
+    estimates = rma_estimates(rmas) if estimates is None else estimates
     return {
         **head(order, echo(request)),
         "rmadetails": [
-            rma_details(rma, policy=policy, package_info_required=package_info_required)
+            rma_details(
+                rma,
+                policy=policy,
+                package_info_required=package_info_required,
+                estimate=estimates[rma.pk],
+            )
             for rma in rmas
         ],
     }
@@ -225,9 +250,14 @@ def rmas_body(
 
 def generated_body(*, order: Order, rmas: list[Rma], request: dict | None = None) -> dict:
     """generateRMA: Radial's shape for the first RMA created (its number, expiry, items and
-    return location at the top level), then `rmadetails` for every RMA of the request."""
-    body = rmas_body(order=order, rmas=rmas, request=request)
+    return location at the top level), the request's estimate (the RMAs' summed), then
+    `rmadetails` for every RMA of the request."""
+    estimates = rma_estimates(rmas)
+    body = rmas_body(order=order, rmas=rmas, request=request, estimates=estimates)
     details = body.pop("rmadetails")
+    summed = Estimate.combine(
+        [estimates[rma.pk] for rma in rmas], currency=order.store.currency
+    ).to_api()
     first = details[0]
     return {
         **body,
@@ -244,5 +274,6 @@ def generated_body(*, order: Order, rmas: list[Rma], request: dict | None = None
             ]
         },
         "returnLocation": first["returnLocation"],
+        "estimate": summed,
         "rmadetails": details,
     }

@@ -256,6 +256,16 @@ class PackageInfoSerializer(serializers.Serializer):
     ineligibility = PackageIneligibilitySerializer(many=True)
 
 
+class EstimateSerializer(serializers.Serializer):
+    """What the shopper gets back, before receipt (docs/money.md)."""
+
+    currency = serializers.CharField(help_text="The store's currency (ISO 4217).")
+    subtotal = serializers.CharField(help_text='Amount paid for the units, e.g. "39.98".')
+    fees = serializers.CharField(help_text="Return fee (restocking applies after receipt).")
+    bonus = serializers.CharField(help_text="Store credit bonus.")
+    total = serializers.CharField(help_text="subtotal - fees + bonus.")
+
+
 class RmaDetailsSerializer(serializers.Serializer):
     rmaid = serializers.CharField()
     status = serializers.CharField()
@@ -270,6 +280,7 @@ class RmaDetailsSerializer(serializers.Serializer):
     packageInfo = PackageInfoSerializer(
         required=False, help_text="Only when packageInfoRequired is true (lookupRMA)."
     )
+    estimate = EstimateSerializer(help_text="What the shopper gets back for this RMA.")
 
 
 class RmaLookupResponseSerializer(serializers.Serializer):
@@ -303,6 +314,7 @@ class RmaResponseSerializer(serializers.Serializer):
     )
     items = SummaryItemsSerializer()
     returnLocation = ReturnLocationSerializer()
+    estimate = EstimateSerializer(help_text="The estimates of every RMA created, summed.")
     rmadetails = RmaDetailsSerializer(many=True)
 
 

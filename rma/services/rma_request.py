@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.utils import timezone
 from rma import followups
 from rma.eligibility import evaluate_order
 from rma.errors import LineFailure, RequestError, RmaError, TransitionError
+from rma.estimates import request_groups, units_returned
 from rma.models import (
     Condition,
     LabelStatus,
@@ -34,6 +34,7 @@ from rma.webhooks import webhook_endpoints
 from .actors import Actor
 from .events import record_event
 from .exchanges import exchange_quotes, exchange_reserve_lines, exchange_status_changed
+from .rma_resolve import rma_resolve_kept
 
 
 @dataclass(frozen=True)
@@ -233,9 +234,16 @@ def rma_request(
             detail = "; ".join(refusal.detail for refusal in refusals if refusal.detail)
             raise RmaError(first_code, items=failures, detail=detail)
 
-        by_destination = defaultdict(list)
-        for requested in lines:
-            by_destination[verdicts[requested.line_number].line.supplier_id].append(requested)
+        # One RMA per destination; lines the shopper may keep in an RMA of their own.
+        parts = request_groups(
+            lines=lines,
+            order_lines={number: verdict.line for number, verdict in verdicts.items()},
+            resolution=resolution,
+            policy=policy,
+            currency=order.store.currency,
+            already=units_returned(verdicts[line.line_number].line.pk for line in lines),
+            split_kept=not items_received,
+        )
 
         group = uuid.uuid4()
         endpoints = webhook_endpoints(store_id=order.store_id)  # once for every event
@@ -243,8 +251,9 @@ def rma_request(
             _create_rma(
                 order=order,
                 policy=policy,
-                supplier=verdicts[destination_lines[0].line_number].line.supplier,
-                lines=destination_lines,
+                supplier=verdicts[part.lines[0].line_number].line.supplier,
+                lines=list(part.lines),
+                kept=part.estimate if part.kept else None,
                 verdicts=verdicts,
                 resolution=resolution,
                 actor=actor,
@@ -259,9 +268,7 @@ def rma_request(
                 items_received=items_received,
                 quotes=quotes,
             )
-            for _, destination_lines in sorted(
-                by_destination.items(), key=lambda item: (item[0] is not None, item[0] or 0)
-            )
+            for part in parts
         ]
         followups.request_created(rmas=rmas)
         return rmas
@@ -286,6 +293,7 @@ def _create_rma(
     context,
     items_received,
     quotes,
+    kept=None,
 ) -> Rma:
     # Goods taken at a counter are in hand: nothing left to review before receipt (an
     # agent sees the reason when resolving), so they are authorized and then received.
@@ -307,9 +315,10 @@ def _create_rma(
                 rma_number="", from_status=authorized, to_status=RmaStatus.RECEIVED
             )
         status = RmaStatus.RECEIVED
+    # Kept items are not sent back: no label.
     label_status = (
         LabelStatus.NOT_REQUIRED
-        if items_received or settings.LABEL_SERVICE == "none"
+        if items_received or kept is not None or settings.LABEL_SERVICE == "none"
         else LabelStatus.PENDING
     )
     rma = Rma.objects.create(
@@ -424,7 +433,24 @@ def _create_rma(
     if any(line.order_line.line_number in quotes for line in rma_lines):
         # Received at a counter, or authorized in a store whose replacements go at once.
         exchange_status_changed(rma=rma, to_status=status, actor=actor)
+    if kept is not None and status == authorized:
+        # Nothing to send back: resolved at once, the money as at any resolution.
+        rma_resolve_kept(
+            rma=rma,
+            actor=Actor.system("return policy"),
+            estimate=_keyed_by_rma_line(kept, rma_lines),
+            endpoints=endpoints,
+            now=now,
+        )
     return rma
+
+
+def _keyed_by_rma_line(estimate, rma_lines):
+    """The request's estimate (keyed by line number) keyed by the RMA lines' ids."""
+    ids = {line.order_line.line_number: line.pk for line in rma_lines}
+    return replace(
+        estimate, lines=tuple(replace(line, key=ids[line.key]) for line in estimate.lines)
+    )
 
 
 REASON_CATEGORY_LENGTH = RmaLine._meta.get_field("reason_category").max_length
