@@ -260,6 +260,9 @@ class RmaLine(models.Model):
     received_quantity = models.PositiveIntegerField(null=True, blank=True)
     condition = models.CharField(max_length=16, choices=Condition.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    # What arrived, per group of units alike: [{"quantity", "condition", "disposition"}, ...]
+    # summing to received_quantity; condition/disposition above summarise it (the worst).
+    receipt_units = models.JSONField(default=list, blank=True)
     outcome = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
     refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     restocking_fee = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
