@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +24,6 @@ from rma.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from rma.policy import POLICY_DEFAULTS, StorePolicy
 from rma.webhooks import WEBHOOK_EVENTS, webhook_replay
 
 from .actions import apply_each, limited
@@ -74,49 +72,7 @@ class ReturnAddressMixin:
         return address_display(obj.return_address)
 
 
-@admin.register(Store)
-class StoreAdmin(StoreScopedAdminMixin, ReturnAddressMixin, ReadOnlyMixin, admin.ModelAdmin):
-    """Stores and their policies come from the import (docs/import-format.md); shown, not edited."""
-
-    list_display = ("code", "name", "currency", "timezone", "support_email")
-    search_fields = ("code", "name")
-    fields = (
-        "code",
-        "name",
-        "currency",
-        "timezone",
-        "support_email",
-        "return_address_display",
-        "effective_policy",
-        "brand_colour",
-        "logo_url",
-        "created_at",
-        "updated_at",
-    )
-    readonly_fields = ("return_address_display", "effective_policy")
-
-    @admin.display(description=_("return policy"))
-    def effective_policy(self, store):
-        policy = StorePolicy.of(store)
-        document = store.policy or {}
-        settings_rows = [
-            {
-                "key": key,
-                "value": ", ".join(map(str, value)) if isinstance(value, list) else value,
-                "is_set": document.get(key) is not None,
-            }
-            for key in sorted(POLICY_DEFAULTS)
-            if key != "reasons"
-            for value in [policy._get(key)]
-        ]
-        return render_to_string(
-            "admin/rma/_policy.html",
-            {
-                "settings": settings_rows,
-                "reasons": policy.reasons,
-                "reasons_set": bool(document.get("reasons")),
-            },
-        )
+# The Store admin (with the policy editor) is in the policies app: policies/admin.py.
 
 
 @admin.register(Supplier)
