@@ -1,5 +1,7 @@
 """Receiving a parcel: per line quantity, condition and disposition, then RECEIVED."""
 
+from decimal import Decimal
+
 import pytest
 
 from rma.errors import RequestError, TransitionError
@@ -11,7 +13,8 @@ from rma.models import (
     WebhookDelivery,
 )
 from rma.services.actors import Actor
-from rma.services.rma_receive import ReceivedLine, rma_receive
+from rma.services.rma_receive import ReceivedLine, ReceivedUnits, rma_receive
+from rma.services.rma_resolve import LineResolution, rma_resolve
 from tests.factories import UserFactory, WebhookEndpointFactory, rma_with_lines
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +72,7 @@ def test_full_receipt_records_every_line_and_moves_to_received(
         "received_quantity": 1,
         "condition": "DEFECTIVE",
         "disposition": "RETURN_TO_VENDOR",
+        "units": [{"quantity": 1, "condition": "DEFECTIVE", "disposition": "RETURN_TO_VENDOR"}],
     }
     assert Notification.objects.get(rma=rma).kind == "received"
     delivery = WebhookDelivery.objects.get(rma=rma)
@@ -107,6 +111,46 @@ def _bad_lines(rma, case):
         "unknown condition": [ReceivedLine(first.pk, 2, "LIKE_NEW", "RESTOCK"), good_second],
         "empty condition": [ReceivedLine(first.pk, 2, "", "RESTOCK"), good_second],
         "unknown disposition": [ReceivedLine(first.pk, 2, "AS_NEW", "SELL"), good_second],
+        "empty disposition": [ReceivedLine(first.pk, 2, "AS_NEW", ""), good_second],
+        "not inspected": [ReceivedLine(first.pk, 2, "UNINSPECTED", "RESTOCK"), good_second],
+        "units short of received": [
+            ReceivedLine(first.pk, 2, units=(ReceivedUnits(1, "AS_NEW", "RESTOCK"),)),
+            good_second,
+        ],
+        "units beyond received": [
+            ReceivedLine(
+                first.pk,
+                1,
+                units=(
+                    ReceivedUnits(1, "AS_NEW", "RESTOCK"),
+                    ReceivedUnits(1, "DAMAGED", "DISPOSE"),
+                ),
+            ),
+            good_second,
+        ],
+        "a group of no units": [
+            ReceivedLine(
+                first.pk,
+                2,
+                units=(
+                    ReceivedUnits(2, "AS_NEW", "RESTOCK"),
+                    ReceivedUnits(0, "DAMAGED", "DISPOSE"),
+                ),
+            ),
+            good_second,
+        ],
+        "a group without condition": [
+            ReceivedLine(
+                first.pk,
+                2,
+                units=(ReceivedUnits(1, "AS_NEW", "RESTOCK"), ReceivedUnits(1, "", "DISPOSE")),
+            ),
+            good_second,
+        ],
+        "units of nothing received": [
+            ReceivedLine(first.pk, 0, units=(ReceivedUnits(1, "AS_NEW", "RESTOCK"),)),
+            good_second,
+        ],
         "missing line": [good_second],
         "no lines": [],
         "duplicate line": [
@@ -131,6 +175,13 @@ def _bad_lines(rma, case):
         ("unknown condition", "condition"),
         ("empty condition", "condition"),
         ("unknown disposition", "disposition"),
+        ("empty disposition", "disposition"),
+        ("not inspected", "condition"),
+        ("units short of received", "units"),
+        ("units beyond received", "units"),
+        ("a group of no units", "units"),
+        ("a group without condition", "condition"),
+        ("units of nothing received", "units"),
         ("missing line", "lines"),
         ("no lines", "lines"),
         ("duplicate line", "lines"),
@@ -181,3 +232,107 @@ def test_receiving_twice_is_refused_and_keeps_the_first_record(rma, actor):
         rma_receive(rma=rma, actor=actor, lines=again)
     assert set(rma.lines.values_list("condition", flat=True)) == {"AS_NEW"}
     assert RmaEvent.objects.filter(type="rma.received").count() == 1
+
+
+def test_nothing_received_needs_no_condition_and_records_none(rma, actor):
+    first, second = rma.lines.order_by("order_line__line_number")
+    rma_receive(
+        rma=rma,
+        actor=actor,
+        lines=[ReceivedLine(first.pk, 2, "OPENED", "RESTOCK"), ReceivedLine(second.pk, 0)],
+    )
+    second.refresh_from_db()
+    assert (second.received_quantity, second.condition, second.disposition) == (0, "", "")
+    assert second.receipt_units == []
+    event = RmaEvent.objects.get(rma=rma, type="rma.received")
+    assert event.data["lines"][1]["units"] == []
+
+
+def test_units_in_different_conditions_are_kept_per_group_and_the_line_shows_the_worst(rma, actor):
+    first, second = rma.lines.order_by("order_line__line_number")
+    rma_receive(
+        rma=rma,
+        actor=actor,
+        lines=[
+            ReceivedLine(
+                first.pk,
+                2,
+                units=(
+                    ReceivedUnits(1, "AS_NEW", "RESTOCK"),
+                    ReceivedUnits(1, "DAMAGED", "DISPOSE"),
+                ),
+            ),
+            ReceivedLine(
+                second.pk,
+                1,
+                units=(ReceivedUnits(1, "OPENED", "RESTOCK"),),
+            ),
+        ],
+    )
+    first.refresh_from_db()
+    assert first.received_quantity == 2
+    assert (first.condition, first.disposition) == ("DAMAGED", "DISPOSE")
+    assert first.receipt_units == [
+        {"quantity": 1, "condition": "AS_NEW", "disposition": "RESTOCK"},
+        {"quantity": 1, "condition": "DAMAGED", "disposition": "DISPOSE"},
+    ]
+    event = RmaEvent.objects.get(rma=rma, type="rma.received")
+    assert event.data["lines"][0]["units"] == first.receipt_units
+    assert event.data["short"] is False
+
+
+def test_groups_alike_are_merged(rma, actor):
+    first, second = rma.lines.order_by("order_line__line_number")
+    rma_receive(
+        rma=rma,
+        actor=actor,
+        lines=[
+            ReceivedLine(
+                first.pk,
+                2,
+                units=(
+                    ReceivedUnits(1, "OPENED", "REFURBISH"),
+                    ReceivedUnits(1, "OPENED", "REFURBISH"),
+                ),
+            ),
+            ReceivedLine(second.pk, 1, "AS_NEW", "RESTOCK"),
+        ],
+    )
+    first.refresh_from_db()
+    assert first.receipt_units == [
+        {"quantity": 2, "condition": "OPENED", "disposition": "REFURBISH"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reason", "refund", "fee"),
+    [("TOO_SMALL", "67.98", "12.00"), ("DEFECTIVE", "79.98", "0.00")],
+)
+def test_a_damaged_unit_counts_for_the_refund_like_an_as_new_one(actor, reason, refund, fee):
+    """Condition decides where a unit goes, not the money: both units are refunded, and the
+    restocking fee follows the reason (seller fault or not) for both."""
+    rma = rma_with_lines(2)
+    rma.store.policy = {"restocking_fee_percent": "15"}
+    rma.store.save()
+    line = rma.lines.get()
+    line.order_line.unit_price = Decimal("39.99")
+    line.order_line.save()
+    RmaLine.objects.filter(pk=line.pk).update(reason_code=reason)
+    rma_receive(
+        rma=rma,
+        actor=actor,
+        lines=[
+            ReceivedLine(
+                line.pk,
+                2,
+                units=(
+                    ReceivedUnits(1, "AS_NEW", "RESTOCK"),
+                    ReceivedUnits(1, "DAMAGED", "DISPOSE"),
+                ),
+            )
+        ],
+    )
+    rma_resolve(rma=rma, actor=actor, lines=[LineResolution(line.pk, "REFUND")])
+    line.refresh_from_db()
+    assert line.received_quantity == 2
+    assert (line.refund_amount, line.restocking_fee) == (Decimal(refund), Decimal(fee))
