@@ -67,6 +67,10 @@ def rmas_for_export(queryset: QuerySet[Rma]) -> QuerySet[Rma]:
     )
 
 
+def _amount(value) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
 def _local(value, zone) -> str:
     return timezone.localtime(value, zone).isoformat() if value else ""
 
@@ -98,8 +102,8 @@ def export_rows(rmas: Iterable[Rma]) -> Iterator[list[str]]:
             rma.get_channel_display(),
             "; ".join(reasons),
             rma.units or 0,
-            rma.refunded if rma.refunded is not None else "",
-            rma.credited if rma.credited is not None else "",
+            _amount(rma.refunded),
+            _amount(rma.credited),
             store.currency,
             rma.get_label_status_display(),
             rma.label_carrier,
