@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from rma.errors import LineFailure, RequestError, RmaError
+from rma.models import Resolution
 from rma.services.rma_request import RequestedLine
 
 from .photos import PhotoField
@@ -28,7 +29,7 @@ LINE_PREFIX = re.compile(r"^line-([0-9]{1,9})-")
 QUANTITY = re.compile(r"[0-9]{1,18}")
 # What the page shows back of a posted quantity (it is only ever a few digits).
 QUANTITY_SHOWN_LENGTH = 20
-LINE_PARTS = ("selected", "quantity", "reason", "photo")
+LINE_PARTS = ("selected", "quantity", "reason", "photo", "exchange")
 # An empty SafeString: the template neither escapes it nor renders an empty error list.
 NO_ERRORS = SafeString("")
 NO_LINE_ERRORS = MappingProxyType(dict.fromkeys(LINE_PARTS, NO_ERRORS))
@@ -116,8 +117,10 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, verdicts, policy, **kwargs):
+    def __init__(self, *args, verdicts, policy, exchanges=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Per line number, the line's exchange choices (`exchange_picker.exchange_choices`).
+        self.exchanges = exchanges or {}
         # Only where the store allows it and the carrier can print the label at the counter.
         if not (policy.label.qr_code and settings.LABEL_SERVICE == "shippo"):
             del self.fields["no_printer"]
@@ -149,6 +152,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         self.fields[f"line-{number}-quantity"] = QuantityField(required=False)
         self.fields[f"line-{number}-reason"] = forms.CharField(required=False)
         self.fields[f"line-{number}-photo"] = PhotoField(required=False)
+        self.fields[f"line-{number}-exchange"] = forms.CharField(required=False, max_length=64)
 
     def clean(self):
         cleaned = super().clean()
@@ -163,6 +167,18 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
                 and cleaned.get(name) is None
             ):
                 self.add_error(name, _("Enter how many of this item you want to return."))
+        # An exchange of a line that has variants to offer needs the one wanted.
+        if cleaned.get("resolution") == Resolution.EXCHANGE:
+            for number, choices in self.exchanges.items():
+                name = f"line-{number}-exchange"
+                if (
+                    cleaned.get(f"line-{number}-selected")
+                    and name in self.fields
+                    and name not in self.errors
+                    and not cleaned.get(name)
+                    and choices.available_options
+                ):
+                    self.add_error(name, _("Choose what you would like instead."))
         return cleaned
 
     def label_event_data(self) -> dict:
@@ -179,6 +195,12 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
             quantity=str(self.data.get(f"{name}quantity") or "")[:QUANTITY_SHOWN_LENGTH],
             reason=str(self.data.get(f"{name}reason") or ""),
         )
+
+    def exchange_value(self, number: int) -> str:
+        """The exchange item a line's picker shows as chosen (after an error), else ""."""
+        if not self.is_bound:
+            return ""
+        return str(self.data.get(f"line-{number}-exchange") or "")
 
     def line_errors(self, number: int) -> Mapping[str, ErrorList | SafeString]:
         """A line's errors by control (selected, quantity, reason, photo); "" for none.
@@ -198,12 +220,16 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         refuses them (RMA 1005) instead of the form silently dropping them.
         """
         data = self.cleaned_data
+        # The pickers are posted whatever the resolution (they work without JavaScript):
+        # their choice counts only for an exchange.
+        exchange = data.get("resolution") == Resolution.EXCHANGE
         lines = [
             RequestedLine(
                 line_number=number,
                 quantity=data.get(f"line-{number}-quantity") or 0,
                 reason_code=data.get(f"line-{number}-reason") or "",
                 photos=[data[f"line-{number}-photo"]] if data.get(f"line-{number}-photo") else [],
+                exchange_item_id=(data.get(f"line-{number}-exchange") or "") if exchange else "",
             )
             for number in self.verdicts
             if data.get(f"line-{number}-selected")
@@ -234,7 +260,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         for item in refusal.items or [LineFailure(0, refusal.code)]:
             verdict = self.verdicts.get(item.line_number)
             text = refusal_text(item.code, verdict=verdict, order=order, number=item.line_number)
-            part = "quantity" if item.code == "RMA 1007" else "selected"
+            part = {"RMA 1007": "quantity", "RMA 1023": "exchange"}.get(item.code, "selected")
             self._add_error_to(f"line-{item.line_number}-{part}", f"{text} ({item.code})")
 
     def _with_line_fields(self, field: str) -> None:

@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from catalogue.selectors import attach_exchanges
 from labels.links import label_token
 from rma.links import status_path
 from rma.models import LabelStatus, Rma, RmaStatus
@@ -47,10 +49,26 @@ def rma_summary(rma: Rma) -> dict:
                 "reason": reason_text(reason)
                 if (reason := policy.reason(line.reason_code))
                 else line.reason_code,
+                "exchange": exchange_view(line),
             }
-            for line in rma.lines.all()
+            # Each line with the exchange asked for, if any: one query for the RMA.
+            for line in attach_exchanges(rma.lines.all())
         ],
     }
+
+
+def exchange_view(line) -> dict | None:
+    """The variant a line is exchanged for and where its replacement stands, or None."""
+    reservation = getattr(line, "exchange", None)
+    if reservation is None:
+        return None
+    if reservation.replacement_released_at:
+        state = _("On its way to you")
+    elif reservation.released_at:
+        state = _("No longer set aside")
+    else:
+        state = _("Set aside for you")
+    return {"text": line.exchange_text, "item_id": reservation.variant.item_id, "state": state}
 
 
 def timeline(rma: Rma) -> list[dict]:

@@ -89,6 +89,8 @@ def refusal_text(code: str, *, verdict, order, number: int) -> str:
     """Why a requested line was refused (the line may have changed since the page was shown)."""
     if code == "RMA 1005" or verdict is None:
         return _("Line %(number)d is not part of your order.") % {"number": number}
+    if code == "RMA 1023":
+        return _("The item you chose instead is no longer available: please choose another.")
     if code == "RMA 1007" and verdict is not None and verdict.returnable_quantity > 0:
         return _("You can return at most %(count)d of this item.") % {
             "count": verdict.returnable_quantity
@@ -148,6 +150,10 @@ EVENT_TEXTS = {
     "rma.expired": (
         gettext_lazy("Return expired"),
         gettext_lazy("We did not receive the parcel in time, so the return expired."),
+    ),
+    "rma.exchange_released": (
+        gettext_lazy("Replacement on its way"),
+        gettext_lazy("The replacement you chose has been sent on its way to you."),
     ),
 }
 

@@ -39,4 +39,35 @@
       });
     });
   });
+
+  // Exchange pickers: shown only while "Exchange" is the chosen resolution (without this
+  // file they are always shown, and read only for an exchange). Picking a variant selects
+  // the item for return.
+  var pickers = document.querySelectorAll("[data-exchange-picker]");
+  var resolutions = document.querySelectorAll("input[name=resolution]");
+  if (pickers.length) {
+    var showPickers = function () {
+      var checked = document.querySelector("input[name=resolution]:checked");
+      var exchange = resolutions.length === 0 || (checked && checked.value === "EXCHANGE");
+      pickers.forEach(function (picker) {
+        var hasError = picker.classList.contains("field--error");
+        picker.hidden = !exchange && !hasError;
+      });
+    };
+    resolutions.forEach(function (radio) {
+      radio.addEventListener("change", showPickers);
+    });
+    showPickers();
+    pickers.forEach(function (picker) {
+      var line = picker.closest("[data-testid=eligible-line]");
+      var checkbox = line && line.querySelector("input[type=checkbox]");
+      picker.querySelectorAll("input[type=radio]").forEach(function (radio) {
+        radio.addEventListener("change", function () {
+          if (checkbox && radio.checked) {
+            checkbox.checked = true;
+          }
+        });
+      });
+    });
+  }
 })();

@@ -20,6 +20,7 @@ from rma.services.actors import Actor
 from rma.services.rma_request import rma_request
 
 from ..branding import brand_context, with_store_policy
+from ..exchange_picker import exchange_choices, exchange_image_urls, with_exchange_pickers
 from ..forms import ReturnForm
 from ..grants import granted_order_ids, granted_order_or_404
 from ..order_lines import line_controls, order_lines
@@ -33,10 +34,13 @@ def order_detail(request, store_code: str, order_id: str):
     order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
     policy = StorePolicy.of(order.store)
     verdicts = evaluate_order(order, now=timezone.now())
+    exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy)
     if request.method != "POST":
-        form = ReturnForm(verdicts=verdicts, policy=policy)
+        form = ReturnForm(verdicts=verdicts, policy=policy, exchanges=exchanges)
         return _order_page(request, order, verdicts, form)
-    form = ReturnForm(request.POST, request.FILES, verdicts=verdicts, policy=policy)
+    form = ReturnForm(
+        request.POST, request.FILES, verdicts=verdicts, policy=policy, exchanges=exchanges
+    )
     if not form.is_valid():
         return _order_page(request, order, verdicts, form)
     try:
@@ -53,7 +57,10 @@ def order_detail(request, store_code: str, order_id: str):
         # Show the order as it is now: the refusal may come from a change since it was shown.
         order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
         verdicts = evaluate_order(order, now=timezone.now())
-        form = ReturnForm(request.POST, request.FILES, verdicts=verdicts, policy=policy)
+        exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy)
+        form = ReturnForm(
+            request.POST, request.FILES, verdicts=verdicts, policy=policy, exchanges=exchanges
+        )
         form.is_valid()
         form.add_refusal(refusal, order=order)
         return _order_page(request, order, verdicts, form)
@@ -65,7 +72,12 @@ def _order_page(request, order, verdicts, form):
         "store": order.store,
         "order": order,
         "placed_on": long_date(timezone.localtime(order.placed_at, ZoneInfo(order.store.timezone))),
-        "lines": order_lines(verdicts, form, order=order),
+        "lines": with_exchange_pickers(
+            order_lines(verdicts, form, order=order),
+            form=form,
+            verdicts=verdicts,
+            currency=order.store.currency,
+        ),
         "controls": line_controls(form),
         "has_eligible_lines": any(verdict.eligible for verdict in verdicts),
         "form": form,
@@ -78,7 +90,10 @@ def _order_page(request, order, verdicts, form):
     }
     response = render(request, "portal/order.html", context)
     return with_store_policy(
-        response, store=order.store, image_urls=[line.image_url for line in order.lines.all()]
+        response,
+        store=order.store,
+        image_urls=[line.image_url for line in order.lines.all()]
+        + exchange_image_urls(form.exchanges),
     )
 
 

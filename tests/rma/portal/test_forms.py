@@ -38,6 +38,7 @@ def test_a_bound_form_has_fields_for_the_lines_it_selects(three_lines):
     form = return_form(three_lines, data)
     assert form.is_valid()  # line 1 is not selected: its quantity is not read
     assert sorted(name for name in form.fields if name.startswith("line-")) == [
+        "line-3-exchange",
         "line-3-photo",
         "line-3-quantity",
         "line-3-reason",
