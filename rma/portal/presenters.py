@@ -10,6 +10,15 @@ from django.utils.translation import gettext as _
 
 from catalogue.selectors import attach_exchanges
 from labels.links import label_token
+from payments.estimate import Estimate
+from rma.estimates import (
+    estimate_view,
+    is_kept,
+    outcome_view,
+    resolved_return_fee,
+    rma_estimates,
+    rma_line_titles,
+)
 from rma.links import status_path
 from rma.models import LabelStatus, Rma, RmaStatus
 from rma.policy import StorePolicy
@@ -32,10 +41,18 @@ def label_link(rma: Rma) -> str:
 
 
 def rma_summary(rma: Rma) -> dict:
-    """An RMA fetched by `rmas_with_lines`, with its lines, links and next steps."""
+    """An RMA fetched by `rmas_with_lines`, with its lines, links and next steps, what the
+    shopper gets back (`estimate`) and, once resolved, the outcome."""
     policy = StorePolicy.of(rma.store)
     store = rma.store
+    kept = is_kept(rma)
     return {
+        "estimate": estimate_view(rma_estimates([rma])[rma.pk], titles=rma_line_titles(rma)),
+        "outcome": outcome_view(
+            rma,
+            return_fee=resolved_return_fee(rma) if rma.status == RmaStatus.RESOLVED else None,
+        ),
+        "kept": kept,
         "rma": rma,
         "status_path": status_path(rma),
         "label_url": label_link(rma),
@@ -55,6 +72,15 @@ def rma_summary(rma: Rma) -> dict:
             for line in attach_exchanges(rma.lines.all())
         ],
     }
+
+
+def request_estimate(rmas: list[Rma]) -> dict | None:
+    """The estimates of a request's RMAs summed, when there are several."""
+    if len(rmas) < 2:
+        return None
+    estimates = rma_estimates(rmas)
+    summed = Estimate.combine(estimates.values(), currency=rmas[0].store.currency)
+    return estimate_view(summed)
 
 
 def exchange_view(line) -> dict | None:

@@ -8,6 +8,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.lookup, name="lookup"),
     path("orders/", views.choose, name="choose"),
+    path("order/<str:store_code>/<path:order_id>/estimate/", views.estimate, name="estimate"),
     path("order/<str:store_code>/<path:order_id>/", views.order_detail, name="order"),
     path("confirmation/<uuid:group>/", views.confirmation, name="confirmation"),
     path("returns/<str:token>/", views.status, name="status"),

@@ -28,6 +28,50 @@
     update();
   });
 
+  // The estimate follows the choices: the form (without its photos) is posted to the
+  // estimate address and the fragment the server renders takes the panel's place, so the
+  // page shows exactly what the server computes. Without this, "Update estimate" does it.
+  var form = document.querySelector("form[data-estimate-url]");
+  var panel = document.querySelector("[data-estimate-panel]");
+  if (form && panel && window.fetch && window.FormData) {
+    var button = form.querySelector("[data-estimate-button]");
+    if (button) {
+      button.hidden = true;
+    }
+    var pending = null;
+    var latest = 0;
+    var refresh = function () {
+      var data = new FormData(form);
+      form.querySelectorAll("input[type=file]").forEach(function (input) {
+        data.delete(input.name);
+      });
+      var ticket = ++latest;
+      window.fetch(form.getAttribute("data-estimate-url"), {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" }
+      }).then(function (response) {
+        return response.ok ? response.text() : null;
+      }).then(function (html) {
+        if (html !== null && ticket === latest) {
+          panel.innerHTML = html;
+        }
+      }).catch(function () {
+        if (button) {
+          button.hidden = false; // fall back to asking the server with the page
+        }
+      });
+    };
+    var schedule = function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(refresh, 150);
+    };
+    form.addEventListener("change", schedule);
+    form.addEventListener("input", schedule);
+    refresh();
+  }
+
   // Choosing a quantity or reason for an item selects it for return.
   document.querySelectorAll("[data-testid=eligible-line]").forEach(function (line) {
     var checkbox = line.querySelector("input[type=checkbox]");

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
@@ -20,11 +20,12 @@ from rma.services.actors import Actor
 from rma.services.rma_request import rma_request
 
 from ..branding import brand_context, with_store_policy
+from ..estimate import ESTIMATE_ACTION, order_estimate
 from ..exchange_picker import exchange_choices, exchange_image_urls, with_exchange_pickers
 from ..forms import ReturnForm
 from ..grants import granted_order_ids, granted_order_or_404
 from ..order_lines import line_controls, order_lines
-from ..presenters import rma_summary
+from ..presenters import request_estimate, rma_summary
 from ..wording import long_date
 
 
@@ -41,6 +42,9 @@ def order_detail(request, store_code: str, order_id: str):
     form = ReturnForm(
         request.POST, request.FILES, verdicts=verdicts, policy=policy, exchanges=exchanges
     )
+    if request.POST.get("action") == ESTIMATE_ACTION:
+        # "Update estimate" (without JavaScript): the page again, with what was chosen.
+        return _order_page(request, order, verdicts, form, estimate_only=True)
     if not form.is_valid():
         return _order_page(request, order, verdicts, form)
     try:
@@ -67,7 +71,10 @@ def order_detail(request, store_code: str, order_id: str):
     return redirect("portal:confirmation", group=rmas[0].request_group)
 
 
-def _order_page(request, order, verdicts, form):
+def _order_page(request, order, verdicts, form, *, estimate_only=False):
+    if estimate_only:
+        form.is_valid()
+        form.errors.clear()  # only asked for the estimate: nothing is refused yet
     context = {
         "store": order.store,
         "order": order,
@@ -82,6 +89,9 @@ def _order_page(request, order, verdicts, form):
         "has_eligible_lines": any(verdict.eligible for verdict in verdicts),
         "form": form,
         "error_summary": form.error_summary() if form.is_bound else [],
+        "estimate": order_estimate(
+            order=order, verdicts=verdicts, data=request.POST if form.is_bound else None
+        ),
         "earlier_returns": [
             {"rma": rma, "status_path": status_path(rma)}
             for rma in order.rmas.order_by("created_at")
@@ -98,6 +108,16 @@ def _order_page(request, order, verdicts, form):
 
 
 @never_cache
+@require_POST
+def estimate(request, store_code: str, order_id: str):
+    """The estimate fragment for what the posted form chooses (the page's script asks)."""
+    order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
+    verdicts = evaluate_order(order, now=timezone.now())
+    context = {"estimate": order_estimate(order=order, verdicts=verdicts, data=request.POST)}
+    return render(request, "portal/includes/estimate.html", context)
+
+
+@never_cache
 def confirmation(request, group):
     rmas = list(
         rmas_with_lines()
@@ -111,6 +131,7 @@ def confirmation(request, group):
         "store": store,
         "order": rmas[0].order,
         "summaries": [rma_summary(rma) for rma in rmas],
+        "request_estimate": request_estimate(rmas),
         **brand_context(store),
     }
     return with_store_policy(render(request, "portal/confirmation.html", context), store=store)
