@@ -265,6 +265,50 @@ class StoreAdmin(StoreScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         return HttpResponseRedirect(target)
 
 
+SECTIONS = [
+    (
+        gettext_lazy("Returns"),
+        (
+            "return_window_days",
+            "rma_expiry_days",
+            "returnable_statuses",
+            "resolutions",
+            "excluded_departments",
+            "excluded_items",
+            "hazmat_returnable",
+            "excluded_states",
+            "allowed_countries",
+            "min_invoice_amount",
+            "max_invoice_amount",
+        ),
+    ),
+    (
+        gettext_lazy("Fees and money"),
+        (
+            "restocking_fee_percent",
+            "return_fee_amount",
+            "return_fee_waived_for_resolutions",
+            "return_fee_waived_when_seller_fault",
+            "store_credit_bonus_percent",
+            "store_credit_expiry_days",
+            "keep_item_below",
+        ),
+    ),
+    (
+        gettext_lazy("Exchanges and labels"),
+        (
+            "exchange_instant",
+            "exchange_allow_other_products",
+            "label_carriers",
+            "label_services",
+            "label_max_rate",
+            "label_qr_code",
+        ),
+    ),
+    (gettext_lazy("Brand"), ("brand_colour", "logo_url", "support_email")),
+]
+
+
 class PolicyEditor:
     """The editor's forms together: settings, reasons, rules, preview and simulation."""
 
@@ -294,6 +338,10 @@ class PolicyEditor:
         self.preview = PreviewForm(data, prefix="preview")
         self.simulate = SimulateForm(data, prefix="simulate")
         self.problems: list[str] = []
+
+    def sections(self):
+        """The settings' fields by heading, for the template."""
+        return [(title, [self.settings[name] for name in names]) for title, names in SECTIONS]
 
     def is_valid(self) -> bool:
         return all(

@@ -170,3 +170,11 @@ def test_rollback_needs_the_permission_and_a_post(login, agent, supervisor, stor
     url = reverse("admin:rma_store_policy_rollback", args=[store.pk, 1])
     assert client.get(url).status_code == 403
     assert login(agent).post(url).status_code == 403
+
+
+def test_every_setting_is_shown_once():
+    from policies.admin import SECTIONS
+    from policies.forms import PolicyForm
+
+    shown = [name for _, names in SECTIONS for name in names]
+    assert sorted(shown) == sorted(PolicyForm.base_fields)
