@@ -178,3 +178,18 @@ def test_every_setting_is_shown_once():
 
     shown = [name for _, names in SECTIONS for name in names]
     assert sorted(shown) == sorted(PolicyForm.base_fields)
+
+
+def test_simulate_shows_the_table_and_the_chart(login, supervisor, store, agent):
+    order = OrderFactory(store=store, order_id="1002")
+    OrderLineFactory(order=order, line_number=1, department="Mugs", quantity=1)
+    client = login(supervisor)
+    data = editor_data(client, store, action="simulate", excluded_departments="Mugs")
+    response = client.post(editor_url(store), data)
+    html = response.content.decode()
+    rows = {row["name"]: row for row in response.context["simulation"]["rows"]}
+    assert (rows["lines_eligible"]["live"], rows["lines_eligible"]["draft"]) == (1, 0)
+    assert 'data-testid="simulation-chart"' in html and "<rect" in html
+    assert not PolicyVersion.objects.exists()
+    # Agents have no simulator.
+    assert login(agent).post(editor_url(store), data).status_code == 403
