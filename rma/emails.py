@@ -10,10 +10,19 @@ from django.utils.translation import gettext as _
 
 from catalogue.selectors import attach_exchanges
 from labels.links import label_url
+from payments.estimate import Estimate
 
 from .branding import LIGHT_TEXT, brand_colour, brand_text_colour, contrast_ratio
+from .estimates import (
+    estimate_view,
+    is_kept,
+    outcome_view,
+    resolved_return_fee,
+    rma_estimates,
+    rma_line_titles,
+)
 from .links import status_url
-from .models import LabelStatus, Notification, Rma
+from .models import LabelStatus, Notification, Rma, RmaStatus
 from .policy import StorePolicy
 
 
@@ -79,6 +88,7 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
     """The email for a notification about `rmas` (all of one store and order)."""
     store = rmas[0].store
     policy = StorePolicy.of(store)
+    estimates = rma_estimates(rmas)
     context = {
         "kind": notification.kind,
         "store": store,
@@ -93,9 +103,20 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
                 "destination": (
                     rma.supplier.return_address if rma.supplier_id else store.return_address
                 ),
+                # What the shopper gets back; once resolved, the outcome; kept items.
+                "estimate": estimate_view(estimates[rma.pk], titles=rma_line_titles(rma)),
+                "outcome": outcome_view(rma, return_fee=resolved_return_fee(rma))
+                if rma.status == RmaStatus.RESOLVED
+                else None,
+                "kept": is_kept(rma),
             }
             for rma in rmas
         ],
+        "request_estimate": estimate_view(
+            Estimate.combine(estimates.values(), currency=store.currency)
+        )
+        if len(rmas) > 1
+        else None,
         "label_pending": any(rma.label_status == LabelStatus.FAILED for rma in rmas),
         "for_supplier": notification.kind in SUPPLIER_KINDS,
     }
