@@ -161,6 +161,10 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
         "file_overwrite": False,
     }
 
+# Whether staff who receive parcels (the Warehouse group) may also resolve returns; by
+# default customer care (agents, supervisors) does, and the warehouse screens say so.
+WAREHOUSE_CAN_RESOLVE = env.bool("WAREHOUSE_CAN_RESOLVE", default=False)
+
 # Upload limits: photo uploads are validated per file by the portal form as well.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

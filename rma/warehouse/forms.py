@@ -6,9 +6,10 @@ so a refusal from a service lands on the input at fault.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from rma.admin.scoping import may_see_store
@@ -16,7 +17,7 @@ from rma.models import Condition, Disposition, Resolution, Rma, RmaLine, RmaStat
 from rma.numbers import normalise_rma_number
 from rma.policy import ReturnReason, StorePolicy
 from rma.selectors import rma_by_number
-from rma.services.rma_receive import ReceivedLine
+from rma.services.rma_receive import RECEIVABLE_CONDITIONS, ReceivedLine, ReceivedUnits
 from rma.services.rma_resolve import LineResolution, RefundBreakdown, line_refund_breakdown
 
 
@@ -72,12 +73,22 @@ class ScanForm(forms.Form):
 
 @dataclass
 class LineRow:
-    """One expected line with its bound inputs, for the template."""
+    """One expected line with its bound inputs and the shopper's words, for the template."""
 
     line: RmaLine
     fields: list[forms.BoundField]
     breakdown: RefundBreakdown | None = None
     reason: ReturnReason | None = None
+    # The shopper's reason in words, their comment and photos (links to the private view).
+    reason_text: str = ""
+    photo_urls: list[str] = field(default_factory=list)
+    # What arrived, per group of units alike: (quantity, condition, disposition) in words.
+    receipt: list[tuple[int, str, str]] = field(default_factory=list)
+    # Receiving: the preselection's reason ("" when nothing is preselected) and the inputs
+    # of units that arrived in another condition, one list per group.
+    suggestion_note: str = ""
+    unit_groups: list[list[forms.BoundField]] = field(default_factory=list)
+    unit_groups_open: bool = False
 
 
 def _field_name(line: RmaLine, name: str) -> str:
@@ -89,22 +100,47 @@ class _LinesForm(forms.Form):
 
     line_field_names: tuple[str, ...] = ()
 
-    def __init__(self, *args, rma: Rma, **kwargs):
+    def __init__(self, *args, rma: Rma, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rma = rma
-        self.lines = list(rma.lines.all())
+        self.user = user
+        self.policy = StorePolicy.of(rma.store)
+        self.lines = list(rma.lines.select_related("order_line").prefetch_related("photos"))
         for line in self.lines:
-            for name, field in self.line_fields(line).items():
-                self.fields[_field_name(line, name)] = field
+            for name, line_field in self.line_fields(line).items():
+                self.fields[_field_name(line, name)] = line_field
 
     def line_fields(self, line: RmaLine) -> dict[str, forms.Field]:
         raise NotImplementedError
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # After a refusal the cursor waits in the first input at fault, not at the top.
+        first = next((name for name in self.fields if name in (self._errors or {})), None)
+        if first is not None:
+            for form_field in self.fields.values():
+                form_field.widget.attrs.pop("autofocus", None)
+            self.fields[first].widget.attrs["autofocus"] = ""
+
     def rows(self) -> list[LineRow]:
-        return [
-            LineRow(line, [self[_field_name(line, name)] for name in self.line_field_names])
-            for line in self.lines
-        ]
+        can_see_photos = bool(self.user and self.user.has_perm("rma.view_rmaphoto"))
+        rows = []
+        for line in self.lines:
+            reason = self.policy.reason(line.reason_code)
+            row = LineRow(
+                line,
+                [self[_field_name(line, name)] for name in self.line_field_names],
+                reason=reason,
+                reason_text=reason_in_words(line, reason),
+                receipt=receipt_in_words(line),
+            )
+            if can_see_photos:
+                row.photo_urls = [
+                    reverse("admin:rma_rma_photo", args=[line.rma_id, photo.pk])
+                    for photo in line.photos.all()
+                ]
+            rows.append(row)
+        return rows
 
     def value(self, line: RmaLine, name: str):
         return self.cleaned_data[_field_name(line, name)]
@@ -118,10 +154,97 @@ def _item(line: RmaLine) -> str:
     return line.order_line.title or line.order_line.item_id
 
 
+def reason_in_words(line: RmaLine, reason: ReturnReason | None) -> str:
+    """The shopper's reason as the store words it, else as the caller gave it, else its code."""
+    if reason is not None:
+        return reason.description
+    return line.reason_description or line.reason_code
+
+
+def receipt_in_words(line: RmaLine) -> list[tuple[int, str, str]]:
+    """The line's receipt per group of units alike, condition and disposition in words."""
+    groups = line.receipt_units or (
+        [
+            {
+                "quantity": line.received_quantity,
+                "condition": line.condition,
+                "disposition": line.disposition,
+            }
+        ]
+        if line.received_quantity and line.condition
+        else []
+    )
+    conditions, dispositions = dict(Condition.choices), dict(Disposition.choices)
+    return [
+        (
+            group["quantity"],
+            conditions.get(group["condition"], group["condition"]),
+            dispositions.get(group["disposition"], group["disposition"]),
+        )
+        for group in groups
+    ]
+
+
+def suggested_receipt(reason: ReturnReason | None) -> tuple[str, str]:
+    """The condition and disposition preselected for a line, from the shopper's reason.
+
+    Only a reason that says nothing is wrong with the goods (not the seller's fault, no
+    photo or review asked for: a size, a change of mind) suggests "as new, restock". A
+    defect, a wrong item, any other seller-fault reason or an unknown one preselects
+    nothing: the units must be looked at and chosen.
+    """
+    if reason is None or reason.seller_fault or reason.requires_photo or reason.requires_review:
+        return "", ""
+    return Condition.AS_NEW, Disposition.RESTOCK
+
+
+# Units of one line that arrived in other conditions than the rest: up to this many groups.
+MAX_OTHER_GROUPS = 3
+CHOOSE = ("", _("— choose —"))
+
+
+def _quantity_input(**attrs) -> forms.TextInput:
+    return forms.TextInput(
+        attrs={
+            "inputmode": "numeric",
+            "pattern": "[0-9]*",
+            "autocomplete": "off",
+            "size": 4,
+            "class": "quantity",
+            "data-select-on-focus": "",
+            **attrs,
+        }
+    )
+
+
+def _condition_field(label, initial="") -> forms.ChoiceField:
+    receivable = [choice for choice in Condition.choices if choice[0] in RECEIVABLE_CONDITIONS]
+    return forms.ChoiceField(
+        label=label, choices=[CHOOSE, *receivable], required=False, initial=initial
+    )
+
+
+def _disposition_field(label, initial="") -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=[CHOOSE, *Disposition.choices], required=False, initial=initial
+    )
+
+
 class ReceiveForm(_LinesForm):
-    """Per expected line: quantity received (prefilled), condition and disposition."""
+    """Per expected line: quantity received (prefilled), condition and disposition.
+
+    Nothing is preselected unless the shopper's reason suggests it (`suggested_receipt`),
+    and received units without a chosen condition and disposition are refused. Units that
+    arrived otherwise than the rest (1 fine, 1 damaged) go in up to `MAX_OTHER_GROUPS`
+    groups of their own: quantity, condition, disposition; the line's own condition and
+    disposition then describe the remaining units.
+    """
 
     line_field_names = ("received_quantity", "condition", "disposition")
+
+    @staticmethod
+    def other_groups(line: RmaLine) -> int:
+        return min(line.quantity - 1, MAX_OTHER_GROUPS)
 
     def line_fields(self, line: RmaLine) -> dict[str, forms.Field]:
         item = _item(line)
@@ -130,43 +253,129 @@ class ReceiveForm(_LinesForm):
             min_value=0,
             max_value=line.quantity,
             initial=line.quantity,
-            widget=forms.TextInput(
-                attrs={
-                    "inputmode": "numeric",
-                    "pattern": "[0-9]*",
-                    "autocomplete": "off",
-                    "size": 4,
-                    "class": "quantity",
-                    "data-select-on-focus": "",
-                }
-            ),
+            widget=_quantity_input(),
         )
         if line is self.lines[0]:
             quantity.widget.attrs["autofocus"] = ""
-        return {
+        condition, disposition = suggested_receipt(self.policy.reason(line.reason_code))
+        fields = {
             "received_quantity": quantity,
-            "condition": forms.ChoiceField(
-                label=_("Condition of %(item)s") % {"item": item},
-                choices=Condition.choices,
-                initial=Condition.AS_NEW,
+            "condition": _condition_field(
+                _("Condition of %(item)s") % {"item": item}, initial=condition
             ),
-            "disposition": forms.ChoiceField(
-                label=_("Disposition of %(item)s") % {"item": item},
-                choices=Disposition.choices,
-                initial=Disposition.RESTOCK,
+            "disposition": _disposition_field(
+                _("Disposition of %(item)s") % {"item": item}, initial=disposition
             ),
         }
+        for number in range(1, self.other_groups(line) + 1):
+            params = {"item": item, "number": number}
+            fields[f"other-{number}-quantity"] = forms.IntegerField(
+                label=_("Units of %(item)s in another condition (group %(number)s)") % params,
+                min_value=0,
+                max_value=line.quantity,
+                required=False,
+                widget=_quantity_input(),
+            )
+            fields[f"other-{number}-condition"] = _condition_field(
+                _("Their condition (group %(number)s)") % params
+            )
+            fields[f"other-{number}-disposition"] = _disposition_field(
+                _("Their disposition (group %(number)s)") % params
+            )
+        return fields
+
+    def rows(self) -> list[LineRow]:
+        rows = super().rows()
+        for row in rows:
+            line = row.line
+            if self[_field_name(line, "condition")].value():
+                row.suggestion_note = _("Preselected from the shopper's reason: check the item.")
+            row.unit_groups = [
+                [self[_field_name(line, f"other-{number}-{part}")] for part in GROUP_PARTS]
+                for number in range(1, self.other_groups(line) + 1)
+            ]
+            row.unit_groups_open = any(
+                bound.value() not in (None, "") or bound.errors
+                for group in row.unit_groups
+                for bound in group
+            )
+        return rows
+
+    def clean(self):
+        cleaned = super().clean()
+        self.units: dict[int, list[ReceivedUnits]] = {}
+        for line in self.lines:
+            self._clean_line(line)
+        return cleaned
+
+    def _require(self, name: str, message: str) -> bool:
+        """Whether the choice `name` was made; if not, `message` goes on it (once)."""
+        if self.cleaned_data.get(name):
+            return True
+        if name not in self.errors:
+            self.add_error(name, message)
+        return False
+
+    def _clean_line(self, line: RmaLine) -> None:
+        received = self.cleaned_data.get(_field_name(line, "received_quantity"))
+        if received is None:
+            return  # its own error is shown
+        others = []
+        for number in range(1, self.other_groups(line) + 1):
+            name = _field_name(line, f"other-{number}")
+            count = self.cleaned_data.get(f"{name}-quantity")
+            if not count:
+                continue
+            chosen = self._require(
+                f"{name}-condition", _("Choose the condition of these units.")
+            ) & self._require(f"{name}-disposition", _("Choose where these units go."))
+            if chosen:
+                others.append(
+                    ReceivedUnits(
+                        count,
+                        self.cleaned_data[f"{name}-condition"],
+                        self.cleaned_data[f"{name}-disposition"],
+                    )
+                )
+        in_other_groups = sum(group.quantity for group in others)
+        if in_other_groups > received:
+            self.add_error(
+                _field_name(line, "other-1-quantity"),
+                _("%(others)s units in other conditions, but only %(received)s received.")
+                % {"others": in_other_groups, "received": received},
+            )
+            return
+        rest = received - in_other_groups
+        units = []
+        if rest:
+            condition, disposition = (
+                _field_name(line, "condition"),
+                _field_name(line, "disposition"),
+            )
+            chosen = self._require(
+                condition,
+                _("Choose the condition of the %(count)s units received.") % {"count": rest},
+            ) & self._require(disposition, _("Choose where the units received go."))
+            if chosen:
+                units.append(
+                    ReceivedUnits(
+                        rest, self.cleaned_data[condition], self.cleaned_data[disposition]
+                    )
+                )
+        self.units[line.pk] = [*units, *others]
 
     def received_lines(self) -> list[ReceivedLine]:
         return [
             ReceivedLine(
                 rma_line_id=line.pk,
                 received_quantity=self.value(line, "received_quantity"),
-                condition=self.value(line, "condition"),
-                disposition=self.value(line, "disposition"),
+                units=tuple(self.units[line.pk]),
             )
             for line in self.lines
         ]
+
+
+GROUP_PARTS = ("quantity", "condition", "disposition")
 
 
 class ResolveForm(_LinesForm):
@@ -216,11 +425,9 @@ class ResolveForm(_LinesForm):
         }
 
     def rows(self) -> list[LineRow]:
-        policy = StorePolicy.of(self.rma.store)
         rows = super().rows()
         for row in rows:
-            row.breakdown = line_refund_breakdown(row.line, policy)
-            row.reason = policy.reason(row.line.reason_code)
+            row.breakdown = line_refund_breakdown(row.line, self.policy)
         return rows
 
     def decisions(self) -> list[LineResolution]:

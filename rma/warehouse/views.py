@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -30,8 +32,8 @@ from rma.services.rma_resolve import rma_resolve
 from .forms import ReceiveForm, ResolveForm, ScanForm
 
 
-def staff_permission_required(permission: str):
-    """Admin login for anonymous visitors; 403 for anyone not staff with `permission`."""
+def staff_permission_required(*permissions: str):
+    """Admin login for anonymous visitors; 403 for anyone not staff with one of `permissions`."""
 
     def decorator(view):
         @wraps(view)
@@ -39,13 +41,21 @@ def staff_permission_required(permission: str):
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-            if not (user.is_active and user.is_staff and user.has_perm(permission)):
+            allowed = any(user.has_perm(permission) for permission in permissions)
+            if not (user.is_active and user.is_staff and allowed):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def may_resolve(user) -> bool:
+    """Customer care resolves; the warehouse too when `WAREHOUSE_CAN_RESOLVE` says so."""
+    if user.has_perm("rma.resolve_rma"):
+        return True
+    return settings.WAREHOUSE_CAN_RESOLVE and user.has_perm("rma.receive_rma")
 
 
 def _scan_page(
@@ -112,7 +122,7 @@ def _lines_screen(request, rma: Rma, *, form_class, expected: str, template: str
     """
     if rma.status != expected:
         return _wrong_status(request, rma, expected)
-    form = form_class(_posted(request), rma=rma)
+    form = form_class(_posted(request), rma=rma, user=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -138,11 +148,20 @@ def receive(request: HttpRequest, rma_number: str) -> HttpResponse:
     def submit(form: ReceiveForm) -> HttpResponse:
         lines = form.received_lines()
         rma_receive(rma=rma, actor=Actor.agent(request.user), lines=lines)
-        messages.success(
-            request,
-            _("Return %(number)s received (%(count)s items). Scan the next parcel.")
-            % {"number": rma.rma_number, "count": sum(line.received_quantity for line in lines)},
-        )
+        received = _("Return %(number)s received (%(count)s items). Scan the next parcel.") % {
+            "number": rma.rma_number,
+            "count": sum(line.received_quantity for line in lines),
+        }
+        if may_resolve(request.user):
+            message = format_html(
+                '{} <a href="{}">{}</a>',
+                received,
+                reverse("warehouse:resolve", kwargs={"rma_number": rma.rma_number}),
+                _("Resolve it now"),
+            )
+        else:
+            message = "{} {}".format(received, _("Customer care resolves it."))
+        messages.success(request, message)
         return redirect("warehouse:receive_scan")
 
     return _lines_screen(
@@ -156,9 +175,14 @@ def receive(request: HttpRequest, rma_number: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_permission_required("rma.resolve_rma")
+@staff_permission_required("rma.resolve_rma", "rma.receive_rma")
 def resolve(request: HttpRequest, rma_number: str) -> HttpResponse:
-    """Decide the outcome of each received line, with the refund it would give."""
+    """Decide the outcome of each received line, with the refund it would give.
+
+    Warehouse staff who may not resolve (`may_resolve`) are told who does, with 403.
+    """
+    if not may_resolve(request.user):
+        return render(request, "warehouse/resolve_elsewhere.html", status=403)
     rma = _rma_or_refusal(request, rma_number)
     if isinstance(rma, HttpResponse):
         return rma

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from rma.models import Notification, RmaEvent, RmaLine, RmaStatus
+from rma.models import Notification, RmaEvent, RmaLine, RmaPhoto, RmaStatus
 from rma.numbers import ALPHABET
 from tests.factories import rma_with_lines
 
@@ -189,7 +190,10 @@ def test_receiving_records_lines_emails_the_shopper_and_returns_to_the_scan_box(
         ("received_quantity", "-1", "greater than or equal to 0"),
         ("received_quantity", "two", "whole number"),
         ("condition", "LIKE_NEW", "Select a valid choice"),
-        ("disposition", "", "This field is required"),
+        ("condition", "UNINSPECTED", "Select a valid choice"),
+        ("condition", "", "Choose the condition of the 2 units received"),
+        ("disposition", "", "Choose where the units received go"),
+        ("other-1-quantity", "3", "less than or equal to 2"),
     ],
 )
 def test_bad_receipt_is_refused_on_its_field_and_nothing_is_written(
@@ -313,3 +317,312 @@ def test_resolve_page_of_a_return_not_received_is_refused(client, resolver, rma)
     response = client.get(resolve_url(rma))
     assert response.status_code == 409
     assert "only Received returns" in response.content.decode()
+
+
+# --- choosing the condition: nothing silent --------------------------------------------------
+
+
+def receipt_data(rma, **overrides):
+    """Every line received in full, as new and restocked; `overrides` by field suffix."""
+    data = {}
+    for line in lines(rma):
+        data |= {
+            f"line-{line.pk}-received_quantity": str(line.quantity),
+            f"line-{line.pk}-condition": "AS_NEW",
+            f"line-{line.pk}-disposition": "RESTOCK",
+        }
+    first = lines(rma)[0]
+    for name, value in overrides.items():
+        data[f"line-{first.pk}-{name}"] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("reason", "preselected"),
+    [
+        ("TOO_SMALL", ("AS_NEW", "RESTOCK")),  # a fit: nothing wrong with the goods
+        ("DEFECTIVE", ("", "")),  # seller fault: inspect
+        ("WRONG_ITEM", ("", "")),  # seller fault: inspect
+        ("NOT_AS_DESCRIBED", ("", "")),  # review and photo asked for: inspect
+        ("NOT_CONFIGURED", ("", "")),  # a reason the store does not know
+    ],
+)
+def test_the_preselection_comes_from_the_shoppers_reason_or_there_is_none(
+    client, warehouse_user, rma, reason, preselected
+):
+    rma.store.policy = {
+        "reasons": [
+            {"code": "TOO_SMALL", "description": "Too small"},
+            {"code": "DEFECTIVE", "description": "Does not work", "seller_fault": True},
+            {"code": "WRONG_ITEM", "description": "Wrong item sent", "seller_fault": True},
+            {
+                "code": "NOT_AS_DESCRIBED",
+                "description": "Not as described",
+                "requires_review": True,
+                "requires_photo": True,
+            },
+        ]
+    }
+    rma.store.save()
+    first = lines(rma)[0]
+    RmaLine.objects.filter(pk=first.pk).update(reason_code=reason)
+    client.force_login(warehouse_user)
+    response = client.get(receive_url(rma))
+    form = response.context["form"]
+    values = tuple(form[f"line-{first.pk}-{name}"].value() for name in ("condition", "disposition"))
+    assert values == preselected
+    card = re.search(r'data-line-number="1">(.*?)</tbody>', response.content.decode(), re.S)
+    select = re.search(r'<select name="[^"]*-condition".*?</select>', card.group(1), re.S).group(0)
+    assert f'<option value="{preselected[0]}" selected>' in select
+    assert "UNINSPECTED" not in select, "never offered when receiving"
+    assert ("Preselected from the shopper" in card.group(1)) is bool(preselected[0])
+
+
+def test_received_units_without_a_chosen_condition_are_refused_and_nothing_is_written(
+    client, warehouse_user, rma
+):
+    """What Enter sends for lines nobody chose anything for (no preselection)."""
+    client.force_login(warehouse_user)
+    first, second = lines(rma)
+    data = {
+        f"line-{first.pk}-received_quantity": "2",
+        f"line-{first.pk}-condition": "",
+        f"line-{first.pk}-disposition": "",
+        f"line-{second.pk}-received_quantity": "1",
+        f"line-{second.pk}-condition": "OPENED",
+        f"line-{second.pk}-disposition": "",
+    }
+    response = client.post(receive_url(rma), data)
+    assert response.status_code == 422
+    errors = response.context["form"].errors
+    assert set(errors) == {
+        f"line-{first.pk}-condition",
+        f"line-{first.pk}-disposition",
+        f"line-{second.pk}-disposition",
+    }
+    html = response.content.decode()
+    assert "The receipt was not recorded" in html
+    # The cursor waits in the first choice missing, not in the first quantity.
+    assert html.count("autofocus") == 1
+    assert re.search(rf'name="line-{first.pk}-condition"[^>]*autofocus', html)
+    rma.refresh_from_db()
+    assert rma.status == RmaStatus.AUTHORIZED
+    assert not RmaLine.objects.filter(received_quantity__isnull=False).exists()
+    assert not RmaLine.objects.exclude(receipt_units=[]).exists()
+    assert not RmaEvent.objects.exists()
+    assert mail.outbox == []
+
+
+def test_nothing_received_needs_no_condition(client, warehouse_user, rma):
+    client.force_login(warehouse_user)
+    second = lines(rma)[1]
+    data = receipt_data(rma)
+    data |= {
+        f"line-{second.pk}-received_quantity": "0",
+        f"line-{second.pk}-condition": "",
+        f"line-{second.pk}-disposition": "",
+    }
+    assert client.post(receive_url(rma), data).status_code == 302
+    second.refresh_from_db()
+    assert (second.received_quantity, second.condition, second.receipt_units) == (0, "", [])
+    assert RmaEvent.objects.get(type="rma.received").data["short"] is True
+
+
+# --- units in different conditions ------------------------------------------------------------
+
+
+def test_one_unit_fine_one_damaged_is_recorded_per_group(client, warehouse_user, rma):
+    client.force_login(warehouse_user)
+    first, second = lines(rma)
+    html = client.get(receive_url(rma)).content.decode()
+    # Two units expected on the first line: one other group offered; none for one unit.
+    assert f'name="line-{first.pk}-other-1-quantity"' in html
+    assert f'name="line-{first.pk}-other-2-quantity"' not in html
+    assert f'name="line-{second.pk}-other-1-quantity"' not in html
+
+    data = receipt_data(rma)
+    data |= {
+        f"line-{first.pk}-other-1-quantity": "1",
+        f"line-{first.pk}-other-1-condition": "DAMAGED",
+        f"line-{first.pk}-other-1-disposition": "DISPOSE",
+    }
+    assert client.post(receive_url(rma), data).status_code == 302
+    first.refresh_from_db()
+    assert first.received_quantity == 2
+    assert first.receipt_units == [
+        {"quantity": 1, "condition": "AS_NEW", "disposition": "RESTOCK"},
+        {"quantity": 1, "condition": "DAMAGED", "disposition": "DISPOSE"},
+    ]
+    assert (first.condition, first.disposition) == ("DAMAGED", "DISPOSE")
+
+
+def test_every_unit_in_the_other_group_needs_no_choice_for_the_rest(client, warehouse_user, rma):
+    client.force_login(warehouse_user)
+    first = lines(rma)[0]
+    data = receipt_data(rma, condition="", disposition="")
+    data |= {
+        f"line-{first.pk}-other-1-quantity": "2",
+        f"line-{first.pk}-other-1-condition": "DEFECTIVE",
+        f"line-{first.pk}-other-1-disposition": "RETURN_TO_VENDOR",
+    }
+    assert client.post(receive_url(rma), data).status_code == 302
+    first.refresh_from_db()
+    assert first.receipt_units == [
+        {"quantity": 2, "condition": "DEFECTIVE", "disposition": "RETURN_TO_VENDOR"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("other", "field", "error"),
+    [
+        (
+            {"quantity": "1", "condition": "", "disposition": "DISPOSE"},
+            "other-1-condition",
+            "Choose the condition of these units",
+        ),
+        (
+            {"quantity": "1", "condition": "DAMAGED", "disposition": ""},
+            "other-1-disposition",
+            "Choose where these units go",
+        ),
+        (
+            {"quantity": "1", "condition": "UNINSPECTED", "disposition": "DISPOSE"},
+            "other-1-condition",
+            "Select a valid choice",
+        ),
+    ],
+)
+def test_an_other_group_without_its_choices_is_refused(
+    client, warehouse_user, rma, other, field, error
+):
+    client.force_login(warehouse_user)
+    first = lines(rma)[0]
+    data = receipt_data(rma)
+    data |= {f"line-{first.pk}-other-1-{name}": value for name, value in other.items()}
+    response = client.post(receive_url(rma), data)
+    assert response.status_code == 422
+    assert error in " ".join(response.context["form"].errors[f"line-{first.pk}-{field}"])
+    assert re.search(r"<details open", response.content.decode()), "the group is shown"
+    assert not RmaLine.objects.filter(received_quantity__isnull=False).exists()
+
+
+def test_other_groups_beyond_the_received_quantity_are_refused(client, warehouse_user, rma):
+    client.force_login(warehouse_user)
+    first = lines(rma)[0]
+    data = receipt_data(rma, received_quantity="1")
+    data |= {
+        f"line-{first.pk}-other-1-quantity": "2",
+        f"line-{first.pk}-other-1-condition": "DAMAGED",
+        f"line-{first.pk}-other-1-disposition": "DISPOSE",
+    }
+    response = client.post(receive_url(rma), data)
+    assert response.status_code == 422
+    assert response.context["form"].errors[f"line-{first.pk}-other-1-quantity"] == [
+        "2 units in other conditions, but only 1 received."
+    ]
+    assert not RmaEvent.objects.exists()
+
+
+# --- the shopper's words beside each line -----------------------------------------------------
+
+
+def test_the_shoppers_reason_comment_and_photos_are_beside_the_line(client, rma):
+    first, second = lines(rma)
+    RmaLine.objects.filter(pk=first.pk).update(
+        reason_code="DEFECTIVE", customer_comment="The zip broke on day one."
+    )
+    RmaLine.objects.filter(pk=second.pk).update(
+        reason_code="SIZE_RUNS_BIG", reason_description="Fits like an XL"
+    )
+    photo = RmaPhoto.objects.create(
+        rma_line=first, image=ContentFile(b"\x89PNG fake", name="zip.png"), content_type="image/png"
+    )
+    photo_url = reverse("admin:rma_rma_photo", args=[rma.pk, photo.pk])
+    dock = user_with("receive_rma", "view_rmaphoto", username="dock")
+    client.force_login(dock)
+    html = client.get(receive_url(rma)).content.decode()
+    cells = re.findall(r'data-testid="shopper-reason">(.*?)</td>', html, re.S)
+    assert "Defective or damaged" in cells[0]  # the store's words for DEFECTIVE
+    assert "seller fault" in cells[0]
+    assert "The zip broke on day one." in cells[0]
+    assert f'<a href="{photo_url}"' in cells[0] and f'<img src="{photo_url}"' in cells[0]
+    assert "Fits like an XL" in cells[1]  # a reason the store has not configured, in words
+    # The thumbnail is the admin's private photo view, which the warehouse may open.
+    response = client.get(photo_url)
+    assert (response.status_code, response["Content-Type"]) == (200, "image/png")
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_no_photo_links_for_staff_who_may_not_see_photos(client, warehouse_user, rma):
+    first = lines(rma)[0]
+    RmaPhoto.objects.create(
+        rma_line=first, image=ContentFile(b"\x89PNG", name="zip.png"), content_type="image/png"
+    )
+    client.force_login(warehouse_user)
+    assert "/photos/" not in client.get(receive_url(rma)).content.decode()
+
+
+# --- who resolves, and what each screen is called --------------------------------------------
+
+
+def received_rma():
+    rma = rma_with_lines(1)
+    rma.status = RmaStatus.RECEIVED
+    rma.save()
+    rma.lines.update(received_quantity=1, condition="AS_NEW", disposition="RESTOCK")
+    return rma
+
+
+def test_the_warehouse_is_told_who_resolves(client, warehouse_user):
+    rma = received_rma()
+    client.force_login(warehouse_user)
+    response = client.get(resolve_url(rma))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "“Customer care agent” and “Customer care supervisor” groups" in html
+    assert rma.rma_number not in html, "nothing of the return is shown"
+    assert client.post(resolve_url(rma), {}).status_code == 403
+    rma.refresh_from_db()
+    assert rma.status == RmaStatus.RECEIVED
+
+
+def test_the_warehouse_resolves_when_the_setting_allows_it(client, warehouse_user, settings):
+    settings.WAREHOUSE_CAN_RESOLVE = True
+    rma = received_rma()
+    line = rma.lines.get()
+    client.force_login(warehouse_user)
+    assert client.get(resolve_url(rma)).status_code == 200
+    response = client.post(resolve_url(rma), {f"line-{line.pk}-outcome": "REFUND"})
+    assert response.status_code == 302
+    rma.refresh_from_db()
+    assert rma.status == RmaStatus.RESOLVED
+    event = RmaEvent.objects.get(rma=rma, type="rma.resolved")
+    assert event.actor_user == warehouse_user
+
+
+@pytest.mark.parametrize("may_resolve", [False, True])
+def test_after_receiving_the_banner_says_what_comes_next(
+    client, warehouse_user, rma, settings, may_resolve
+):
+    settings.WAREHOUSE_CAN_RESOLVE = may_resolve
+    client.force_login(warehouse_user)
+    assert client.post(receive_url(rma), receipt_data(rma)).status_code == 302
+    banner = client.get(SCAN).content.decode()
+    link = f'<a href="{resolve_url(rma)}">Resolve it now</a>'
+    assert (link in banner) is may_resolve
+    assert ("Customer care resolves it." in banner) is not may_resolve
+
+
+def test_each_screen_is_titled_for_what_it_does(client, rma):
+    client.force_login(user_with("receive_rma", "resolve_rma", username="lead"))
+    receive_page = client.get(receive_url(rma)).content.decode()
+    assert f"<title>Receive {rma.rma_number} · Warehouse receiving · Returns</title>" in (
+        receive_page
+    )
+    done = received_rma()
+    resolve_page = client.get(resolve_url(done)).content.decode()
+    assert f"<title>Resolve {done.rma_number} · Resolving returns · Returns</title>" in (
+        resolve_page
+    )
+    assert "Warehouse receiving" not in resolve_page
+    assert 'data-testid="section">Resolving returns<' in resolve_page
