@@ -74,6 +74,9 @@ def ineligibility_text(code: str, *, verdict, order) -> str:
         return _("Items from the department “%(department)s” cannot be returned.") % {
             "department": line.department
         }
+    decision = getattr(verdict, "decision", None)
+    if code == "RMA 1024" and decision is not None and decision.block is not None:
+        return decision.block.value  # the store's own words, from the rule (docs/console.md)
     return _("This item cannot be returned.")
 
 

@@ -253,3 +253,18 @@ def test_reason_options_per_department():
         "TOO_SMALL",
         "DEFECTIVE",
     ]
+
+
+def test_the_order_page_shows_the_rules_message_with_1024(client):
+    order = make_order(
+        rules=[rule("Mugs final", [], [{"action": "block", "message": "Mugs are final sale."}])]
+    )
+    client.post(
+        reverse("portal:lookup"), {"order_number": order.order_id, "contact": "ada@example.com"}
+    )
+    path = reverse(
+        "portal:order", kwargs={"store_code": order.store.code, "order_id": order.order_id}
+    )
+    html = client.get(path).content.decode()
+    assert 'data-testid="ineligibility-reason">Mugs are final sale. <small class="code">' in html
+    assert "RMA 1024" in html
