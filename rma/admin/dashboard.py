@@ -33,11 +33,13 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from labels.models import RefundStatus as LabelRefundStatus
 from labels.models import ReturnLabel
 from payments.models import RefundStatus
+from payments.money import format_money
 from rma.models import OrderLine, OrderStatus, Resolution, Rma, RmaLine, RmaStatus, Store
 from rma.policy import StorePolicy
 from rma.selectors import RELEASED_STATUSES
@@ -567,6 +569,8 @@ def dashboard_view(model_admin):
         def reason(code: str) -> str:
             return words.get(code, code)
 
+        locale = to_locale(get_language() or "en")  # amounts in the agent's language
+
         for row in data.top_reasons:
             row["reason"] = reason(row["reason_code"])
         data.reason_rates[:] = [replace(rate, title=reason(rate.key)) for rate in data.reason_rates]
@@ -611,7 +615,7 @@ def dashboard_view(model_admin):
                             row.outcome,
                             row.label,
                             row.value,
-                            f"{row.value} {money.currency} ({row.units})",
+                            f"{format_money(row.value, money.currency, locale)} ({row.units})",
                         )
                         for row in money.outcomes
                     ),

@@ -165,11 +165,11 @@ def test_label_spend(agent, login, history):
 
 def test_the_page_prints_every_figure_in_words_and_numbers(agent, login, history):
     page = login(agent).get(URL, PERIOD).content.decode()
-    assert 'data-testid="retained">40.00 USD (46.5 %)' in page
+    assert 'data-testid="retained">$40.00 (46.5 %)' in page
     assert "24.0 hours" in page and "62.4 hours" in page
     # The resolution mix chart labels each bar and prints its value.
     assert 'data-key="STORE_CREDIT" data-label="Store credit"' in page
-    assert "20.00 USD (1)" in page
+    assert "$20.00 (1)" in page
 
 
 def test_return_rates_by_item_and_reason(agent, login, history):
@@ -227,3 +227,9 @@ def test_no_money_no_figures(agent, login):
 )
 def test_percentile(values, p, expected):
     assert percentile(values, p) == expected
+
+
+def test_amounts_are_in_the_agents_language(agent, login, history):
+    page = login(agent).get(URL, PERIOD, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert 'retained">40,00\xa0$ (46,5 %)' in page, page[page.find('retained">') :][:60]
+    assert "20,00\xa0$ (1)" in page
