@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.core.paginator import Paginator
@@ -10,6 +11,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
 from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -167,3 +169,13 @@ def actor_display(event) -> str:
         return f"{event.get_actor_type_display()}: {event.actor_user.get_username()}"
     label = f": {event.actor_label}" if event.actor_label else ""
     return f"{event.get_actor_type_display()}{label}"
+
+
+def local_time(value, store) -> str:
+    """A time in the store's time zone, with the zone's abbreviation (lists mix stores)."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value, ZoneInfo(store.timezone))
+    return format_html(
+        '<time datetime="{}">{}</time>', local.isoformat(), dateformat.format(local, "Y-m-d H:i T")
+    )

@@ -114,7 +114,7 @@ class OverrideActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
-def choices_filter(field: str, title, values) -> type[admin.SimpleListFilter]:
+def choices_filter(field: str, title, values, labels=None) -> type[admin.SimpleListFilter]:
     """A filter over a plain text column with known values.
 
     Django's default for a column without `choices` lists the values with
@@ -125,7 +125,7 @@ def choices_filter(field: str, title, values) -> type[admin.SimpleListFilter]:
         parameter_name = field
 
         def lookups(self, request, model_admin):
-            return [(value, value) for value in values]
+            return [(value, (labels or {}).get(value, value)) for value in values]
 
         def queryset(self, request, queryset):
             if self.value():

@@ -18,7 +18,13 @@ from rma.models import Order
 from rma.selectors import orders_for_eligibility
 
 from . import views
-from .common import LargeTableMixin, ReadOnlyMixin, address_display, matching_orders
+from .common import (
+    LargeTableMixin,
+    ReadOnlyMixin,
+    address_display,
+    local_time,
+    matching_orders,
+)
 from .scoping import StoreScopedAdminMixin, scope_queryset
 
 
@@ -30,8 +36,8 @@ class OrderAdmin(StoreScopedAdminMixin, LargeTableMixin, ReadOnlyMixin, admin.Mo
         "status",
         "customer_email",
         "customer_name",
-        "placed_at",
-        "delivered_at",
+        "placed_local",
+        "delivered_local",
     )
     list_select_related = ("store",)
     list_filter = ("status", "store")
@@ -61,6 +67,14 @@ class OrderAdmin(StoreScopedAdminMixin, LargeTableMixin, ReadOnlyMixin, admin.Mo
     @admin.display(description=_("store"), ordering="store__code")
     def store_code(self, order):
         return order.store.code
+
+    @admin.display(description=_("placed"), ordering="placed_at")
+    def placed_local(self, order):
+        return local_time(order.placed_at, order.store)
+
+    @admin.display(description=_("delivered"), ordering="delivered_at")
+    def delivered_local(self, order):
+        return local_time(order.delivered_at, order.store)
 
     @admin.display(description=_("shipping address"))
     def shipping_address_display(self, order):

@@ -33,12 +33,14 @@ from .common import (
     actor_display,
     address_display,
     admin_link,
+    local_time,
     matching_orders,
     pretty_json,
     search_by_rma_number,
 )
 from .filters import OverrideActiveFilter, choices_filter
 from .scoping import StoreScopedAdminMixin, limit_formfield_choices
+from .wording import NOTIFICATION_LABELS, event_label, notification_label, rule_label
 
 NOTIFICATION_KINDS = sorted(
     {
@@ -90,7 +92,15 @@ class EligibilityOverrideAdmin(
 ):
     """The record of every override; made from the order page, never edited afterwards."""
 
-    list_display = ("created_at", "order_link", "line", "code", "agent", "expires_at")
+    list_display = (
+        "created_local",
+        "order_link",
+        "line",
+        "rule",
+        "agent",
+        "justification",
+        "expires_local",
+    )
     list_select_related = ("order_line__order__store", "agent")
     list_filter = (
         choices_filter(
@@ -100,8 +110,8 @@ class EligibilityOverrideAdmin(
     )
     search_fields = ("order_line__order__order_id",)
     search_help_text = _("An order number or a customer email, exactly.")
-    fields = ("order_link", "line", "code", "agent", "justification", "created_at", "expires_at")
-    readonly_fields = ("order_link", "line")
+    fields = ("order_link", "line", "rule", "agent", "justification", "created_at", "expires_at")
+    readonly_fields = ("order_link", "line", "rule")
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -118,16 +128,38 @@ class EligibilityOverrideAdmin(
         line = override.order_line
         return f"{line.line_number}: {line.item_id}"
 
+    @admin.display(description=_("rule overridden"), ordering="code")
+    def rule(self, override):
+        return rule_label(override.code)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_local(self, override):
+        return local_time(override.created_at, override.order_line.order.store)
+
+    @admin.display(description=_("expires"), ordering="expires_at")
+    def expires_local(self, override):
+        if override.expires_at is None:
+            return _("never")
+        return local_time(override.expires_at, override.order_line.order.store)
+
 
 @admin.register(RmaEvent)
 class RmaEventAdmin(
     StoreScopedAdminMixin, LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin
 ):
-    list_display = ("created_at", "rma_link", "type", "who")
-    list_select_related = ("rma", "actor_user")
+    list_display = ("created_local", "rma_link", "what", "who")
+    list_select_related = ("rma__store", "actor_user")
     list_filter = ("actor_type", ("created_at", admin.DateFieldListFilter))
-    fields = ("rma_link", "type", "who", "created_at", "data_display")
-    readonly_fields = ("rma_link", "who", "data_display")
+    fields = ("rma_link", "what", "type", "who", "created_at", "data_display")
+    readonly_fields = ("rma_link", "what", "who", "data_display")
+
+    @admin.display(description=_("what"), ordering="type")
+    def what(self, event):
+        return event_label(event.type)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_local(self, event):
+        return local_time(event.created_at, event.rma.store)
 
     @admin.display(description=_("RMA"))
     def rma_link(self, event):
@@ -146,9 +178,20 @@ class RmaEventAdmin(
 class NotificationAdmin(
     StoreScopedAdminMixin, LargeTableMixin, RmaNumberSearchMixin, ReadOnlyMixin, admin.ModelAdmin
 ):
-    list_display = ("created_at", "rma_link", "kind", "recipient", "status", "attempts", "sent_at")
-    list_select_related = ("rma",)
-    list_filter = ("status", choices_filter("kind", _("kind"), NOTIFICATION_KINDS))
+    list_display = (
+        "created_local",
+        "rma_link",
+        "kind_label",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_local",
+    )
+    list_select_related = ("rma__store",)
+    list_filter = (
+        "status",
+        choices_filter("kind", _("kind"), NOTIFICATION_KINDS, labels=NOTIFICATION_LABELS),
+    )
     fields = (
         "rma_link",
         "kind",
@@ -166,6 +209,18 @@ class NotificationAdmin(
     @admin.display(description=_("RMA"))
     def rma_link(self, notification):
         return admin_link(notification.rma)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, notification):
+        return notification_label(notification.kind)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_local(self, notification):
+        return local_time(notification.created_at, notification.rma.store)
+
+    @admin.display(description=_("sent"), ordering="sent_at")
+    def sent_local(self, notification):
+        return local_time(notification.sent_at, notification.rma.store)
 
 
 class WebhookEndpointForm(forms.ModelForm):

@@ -29,6 +29,7 @@ from .common import (
     actor_display,
     admin_link,
     admin_url,
+    local_time,
     matching_orders,
     optional_reverse,
     search_by_rma_number,
@@ -37,6 +38,7 @@ from .dashboard import dashboard_filters, dashboard_view
 from .export import csv_response
 from .filters import RefundFilter, WorkQueueFilter
 from .scoping import StoreScopedAdminMixin, get_object_in_scope_or_404
+from .wording import event_label, notification_label, status_label
 
 
 def _bulk_action(operation: actions.RmaOperation):
@@ -60,7 +62,7 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
         "status",
         "label_status",
         "channel",
-        "created_at",
+        "created_local",
     )
     list_select_related = ("store", "order")
     list_filter = (
@@ -192,6 +194,10 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
     def store_code(self, rma):
         return rma.store.code
 
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_local(self, rma):
+        return local_time(rma.created_at, rma.store)
+
     @admin.display(description=_("customer"))
     def customer(self, rma):
         order = rma.order
@@ -260,7 +266,17 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
             ],
             "rma_events": (
                 [
-                    {"event": event, "who": actor_display(event)}
+                    {
+                        "event": event,
+                        "who": actor_display(event),
+                        "what": event_label(event.type),
+                        "change": (
+                            f"{status_label(event.data.get('from'))} → "
+                            f"{status_label(event.data.get('to'))}"
+                            if isinstance(event.data, dict) and event.data.get("to")
+                            else ""
+                        ),
+                    }
                     for event in rma.events.select_related("actor_user").order_by(
                         "created_at", "pk"
                     )
@@ -283,7 +299,10 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
     def _notifications(rma: Rma) -> list[Notification]:
         # One email can cover every RMA of a request; it hangs off the first of them.
         candidates = Notification.objects.filter(rma__request_group=rma.request_group)
-        return [n for n in candidates if n.rma_id == rma.pk or rma.pk in (n.rma_ids or [])]
+        notifications = [n for n in candidates if n.rma_id == rma.pk or rma.pk in (n.rma_ids or [])]
+        for notification in notifications:
+            notification.kind_label = notification_label(notification.kind)
+        return notifications
 
     # Custom views -----------------------------------------------------------------------
 
@@ -313,13 +332,17 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    @admin.action(description=_("Export selected returns (CSV)"), permissions=["view"])
+    def has_export_permission(self, request):
+        # Customer data in bulk: for those who see the dashboard, not every viewer.
+        return self.has_view_permission(request) and request.user.has_perm("rma.view_dashboard")
+
+    @admin.action(description=_("Export selected returns (CSV)"), permissions=["export"])
     def export_csv(self, request, queryset):
         return csv_response(queryset, filename="returns.csv")
 
     def export_view(self, request):
         """The dashboard's period and store as CSV (GET parameters as on the dashboard)."""
-        if not self.has_view_permission(request):
+        if not self.has_export_permission(request):
             raise PermissionDenied
         _form, period, _store, store_ids = dashboard_filters(request)
         queryset = self.get_queryset(request).filter(

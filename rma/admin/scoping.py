@@ -18,14 +18,17 @@ from __future__ import annotations
 from collections import deque
 from contextlib import suppress
 from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
 
 from rma.models import StaffStoreAccess, Store
 
@@ -187,6 +190,55 @@ class StoreScopedAdminMixin:
             else entry
             for entry in super().get_list_filter(request)
         ]
+
+    # An object's pages show its times in its store's time zone ---------------------------
+
+    def store_timezone(self, request, object_id) -> ZoneInfo | None:
+        """The time zone of the object's store (one small query), or None."""
+        path = self.get_store_path()
+        field = "timezone" if path == "pk" else f"{path}__timezone"
+        try:
+            name = (
+                self.get_queryset(request)
+                .filter(pk=object_id)
+                .values_list(field, flat=True)
+                .first()
+            )
+            return ZoneInfo(name) if name else None
+        except (ValueError, ValidationError, ZoneInfoNotFoundError):
+            return None
+
+    def _in_store_timezone(self, request, object_id, view, extra_context):
+        zone = self.store_timezone(request, object_id)
+        if zone is None:
+            return view(extra_context)
+        context = {**(extra_context or {}), "store_timezone": zone.key}
+        with timezone.override(zone):
+            response = view(context)
+            # Render now: a TemplateResponse would render after the override ended.
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._in_store_timezone(
+            request,
+            object_id,
+            lambda context: super(StoreScopedAdminMixin, self).change_view(
+                request, object_id, form_url, context
+            ),
+            extra_context,
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self._in_store_timezone(
+            request,
+            object_id,
+            lambda context: super(StoreScopedAdminMixin, self).history_view(
+                request, object_id, context
+            ),
+            extra_context,
+        )
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "does not exist"; another store's object must

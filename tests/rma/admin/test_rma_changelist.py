@@ -120,7 +120,7 @@ def test_list_columns_and_no_add_button(client, rma):
         "status",
         "label_status",
         "channel",
-        "created_at",
+        "created_local",
     ]
 
 
