@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import signal
 import subprocess
@@ -90,6 +91,24 @@ class TaskLedger:
 
 # Set while an embedded worker runs (conftest's start_embedded_worker).
 embedded_ledger: TaskLedger | None = None
+
+
+def unacked_tasks(client) -> list[str]:
+    """The task names of the messages Redis holds as delivered but not acknowledged."""
+    return [json.loads(value)[0]["headers"]["task"] for value in client.hgetall(UNACKED).values()]
+
+
+def all_restorable(client, *, visibility_timeout: float) -> bool:
+    """Redis holds unacknowledged messages, all delivered longer than `visibility_timeout`
+    seconds ago: a worker starting now puts every one back in the queue (kombu scores
+    each with its delivery time).
+
+    Wait for this before starting the next worker: a worker restores such messages when
+    it starts, and after that only every ~100 s, so one started too early idles.
+    """
+    ceiling = time.time() - visibility_timeout
+    delivered = client.zrange(UNACKED_INDEX, 0, -1, withscores=True)
+    return bool(delivered) and all(score <= ceiling for _, score in delivered)
 
 
 def broker_idle(client) -> bool:
