@@ -42,12 +42,15 @@ def version_record(
 
     `before`: `{"policy": ..., "brand": ...}` as they were, or None for a new store. None is
     returned (nothing recorded) when nothing changed. Call inside the transaction that
-    wrote the store, with the store row locked (the number is the last one plus one).
+    wrote the store; the store row is locked here, so the number (the last one plus one)
+    is never taken twice.
     """
     after = {"policy": store.policy or {}, "brand": brand_of(store)}
     diff = policy_diff(before or {}, after)
     if before is not None and not diff:
         return None
+    # The store row's lock serialises numbering between the editor and an import.
+    type(store).objects.select_for_update().filter(pk=store.pk).values_list("pk").get()
     numbers = PolicyVersion.objects.filter(store=store).order_by("-number")
     last = numbers.values_list("number", flat=True).first()
     return PolicyVersion.objects.create(
