@@ -41,6 +41,7 @@ def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
         "supplier_cancelled": _("Return %(numbers)s is cancelled"),
         "supplier_expired": _("Return %(numbers)s has expired"),
         "exchange_released": _("The replacement for your return %(numbers)s is on its way"),
+        "label_reissued": _("A new return label for your return %(numbers)s"),
     }
     # One line whatever the stored name holds: a line break in a header stops the email.
     store_name = " ".join(store_name.split())
@@ -130,7 +131,7 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
         headers={"X-RMA-Number": numbers},
     )
     message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
-    if notification.kind in ("confirmation", "supplier_notice"):
+    if notification.kind in ("confirmation", "supplier_notice", "label_reissued"):
         for attachment in label_attachments(rmas):
             message.attach(*attachment)
     return message

@@ -23,7 +23,7 @@ NOTIFICATION_FOR_STATUS = {
 }
 
 # Emails that wait until every covered RMA's label is issued or has definitely failed.
-LABEL_GATED_KINDS = frozenset({"confirmation", "supplier_notice"})
+LABEL_GATED_KINDS = frozenset({"confirmation", "supplier_notice", "label_reissued"})
 
 
 def notification_queue(
@@ -117,3 +117,27 @@ def _authorized(rmas: list[Rma], *, key: str, new: bool = False, also=()) -> Non
             )
         if rma.label_status == LabelStatus.PENDING:
             enqueue_on_commit("rma.issue_label", rma_id=rma.pk)
+
+
+def shopper_language(rma: Rma) -> str:
+    """The language the shopper's emails about `rma` were written in (else the default)."""
+    language = (
+        Notification.objects.filter(rma__request_group=rma.request_group)
+        .exclude(language="")
+        .order_by("created_at", "pk")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return language or ""
+
+
+def label_reissued_notify(*, rma: Rma, label_id: int) -> Notification:
+    """Email the shopper the new label of a re-issue, once per new label.
+
+    Label-gated: it goes out when the new label is issued (or has failed for good), from
+    the label task like the confirmation, in the shopper's language.
+    """
+    with translation.override(shopper_language(rma) or None):
+        return notification_queue(
+            kind="label_reissued", rmas=[rma], key=f"label_reissued:{label_id}", new=True
+        )

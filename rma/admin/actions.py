@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from labels.services import label_reissue
 from rma.errors import RequestError, RmaError, TransitionError
-from rma.followups import confirmation_resend
+from rma.followups import confirmation_resend, label_reissued_notify
 from rma.models import LabelStatus, Rma, RmaStatus
 from rma.services.actors import Actor
 from rma.services.rma_status import rma_approve, rma_cancel, rma_reject
@@ -73,9 +73,12 @@ def _resend_confirmation(*, rma: Rma, user, reason: str) -> None:
     confirmation_resend(rma=rma, actor=Actor.agent(user))
 
 
+@transaction.atomic
 def _reissue_label(*, rma: Rma, user, reason: str) -> None:
-    # Voids the current label, records the event and enqueues the label task after commit.
-    label_reissue(rma=rma, actor_user=user)
+    # Voids the current label, records the event and enqueues the label task after commit;
+    # the shopper gets the new label by email once it is issued (one email per label).
+    label = label_reissue(rma=rma, actor_user=user)
+    label_reissued_notify(rma=rma, label_id=label.pk)
 
 
 @dataclass(frozen=True)
