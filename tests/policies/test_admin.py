@@ -193,3 +193,53 @@ def test_simulate_shows_the_table_and_the_chart(login, supervisor, store, agent)
     assert not PolicyVersion.objects.exists()
     # Agents have no simulator.
     assert login(agent).post(editor_url(store), data).status_code == 403
+
+
+def test_reasons_are_edited_as_rows(login, supervisor, store):
+    client = login(supervisor)
+    data = editor_data(client, store, action="publish")
+    total = int(data["reasons-TOTAL_FORMS"])  # the built-in reasons and one empty row
+    data |= {
+        f"reasons-{total - 1}-code": "CHIPPED",
+        f"reasons-{total - 1}-description": "Chipped",
+        f"reasons-{total - 1}-category": "Damage",
+        f"reasons-{total - 1}-parent": "DEFECTIVE",
+        f"reasons-{total - 1}-departments": "Mugs, Plates",
+        "reasons-2-DELETE": "on",  # TOO_SMALL
+    }
+    assert client.post(editor_url(store), data).status_code == 302
+    reasons = {r["code"]: r for r in Store.objects.get(pk=store.pk).policy["reasons"]}
+    assert "TOO_SMALL" not in reasons
+    assert reasons["CHIPPED"] == {
+        "code": "CHIPPED",
+        "description": "Chipped",
+        "category": "Damage",
+        "parent": "DEFECTIVE",
+        "departments": ["Mugs", "Plates"],
+        "seller_fault": False,
+        "requires_review": False,
+        "requires_photo": False,
+    }
+
+
+def test_an_invalid_rule_is_named_and_nothing_is_published(login, supervisor, store):
+    client = login(supervisor)
+    data = editor_data(
+        client,
+        store,
+        action="publish",
+        **{
+            "rules-0-name": "Broken",
+            "rules-0-enabled": "on",
+            "rules-0-when_0_field": "order_total",
+            "rules-0-when_0_op": "in",
+            "rules-0-when_0_value": "200",
+            "rules-0-then_0_action": "block",
+        },
+    )
+    response = client.post(editor_url(store), data)
+    assert response.status_code == 200
+    problems = response.context["editor"].problems
+    assert "policy.rules[0].when[0].op: 'in' does not compare numbers (use gt, gte, …)" in problems
+    assert 'policy.rules[0].then[0]: a block action needs "message"' in problems
+    assert not PolicyVersion.objects.exists()
