@@ -626,3 +626,16 @@ def test_each_screen_is_titled_for_what_it_does(client, rma):
     )
     assert "Warehouse receiving" not in resolve_page
     assert 'data-testid="section">Resolving returns<' in resolve_page
+
+
+def test_the_receive_screen_speaks_german(client, warehouse_user, rma, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    client.force_login(warehouse_user)
+    RmaLine.objects.filter(pk=lines(rma)[0].pk).update(reason_code="DEFECTIVE")
+    html = client.get(receive_url(rma)).content.decode()
+    assert '<html lang="de">' in html
+    assert "Grund der Kundschaft" in html
+    assert "— wählen —" in html
+    assert "kamen in anderem Zustand an" in html
+    response = client.post(receive_url(rma), receipt_data(rma, condition=""))
+    assert "Bitte den Zustand der 2 eingegangenen Einheiten wählen." in response.content.decode()
