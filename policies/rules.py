@@ -277,3 +277,15 @@ def _parse_action(document: dict) -> Action:
 def return_count_windows(rules: tuple[StoreRule, ...]) -> frozenset[int]:
     """The `days` of every return-count condition: whether the customer's returns matter."""
     return frozenset().union(*(rule.return_count_windows for rule in rules))
+
+
+def unknown_destinations(documents, supplier_codes) -> list[tuple[str, str]]:
+    """`(path, code)` of each `route` action whose destination is neither `STORE` nor one
+    of `supplier_codes`; paths are relative to the policy (`rules[0].then[1].destination`)."""
+    known = set(supplier_codes) | {STORE_DESTINATION}
+    return [
+        (f"rules[{index}].then[{number}].destination", action.get("destination"))
+        for index, rule in enumerate(documents or ())
+        for number, action in enumerate((rule or {}).get("then") or ())
+        if (action or {}).get("action") == "route" and action.get("destination") not in known
+    ]

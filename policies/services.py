@@ -14,6 +14,7 @@ from rma.importing.schema import STORE, read_policy
 from rma.models import Store
 
 from .models import PolicySource, PolicyVersion
+from .rules import unknown_destinations
 from .versions import BRAND_FIELDS, snapshot, version_record
 
 
@@ -59,6 +60,16 @@ def policy_publish(
     """
     stored, checked_brand = policy_check(policy=policy, brand=brand)
     store = Store.objects.select_for_update().get(pk=store.pk)
+    unknown = unknown_destinations(
+        stored.get("rules"), store.suppliers.values_list("code", flat=True)
+    )
+    if unknown:
+        raise PolicyInvalid(
+            [
+                f'policy.{path}: "{code}" is not STORE or a supplier of this store'
+                for path, code in unknown
+            ]
+        )
     before = snapshot(store)
     store.policy = stored
     for name, value in checked_brand.items():

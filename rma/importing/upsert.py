@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
+from policies.rules import unknown_destinations
 from policies.versions import PolicySource, snapshot, version_record
 from rma.models import Order, OrderLine, Store, Supplier
 from rma.selectors import held_quantity_expression
@@ -243,6 +244,12 @@ class _Existing:
         known_suppliers = set(self.suppliers) | {
             (row.code, supplier["code"]) for row in document.stores for supplier in row.suppliers
         }
+        for row in document.stores:
+            # A store rule may route returns to the store or one of its suppliers only.
+            codes = {code for store, code in known_suppliers if store == row.code}
+            for path, code in unknown_destinations(row.fields["policy"].get("rules"), codes):
+                message = f'"{code}" is not STORE or a supplier of the store'
+                problems.add(f"{row.where}.policy.{path}", message)
         for row in document.orders:
             if row.store_code and row.store_code not in known_stores:
                 row.problem(problems, f'unknown store "{row.store_code}"', "store")

@@ -5,9 +5,9 @@ import pytest
 from policies.models import PolicySource, PolicyVersion
 from policies.services import PolicyInvalid, policy_publish, policy_rollback
 from policies.versions import policy_diff
-from rma.importing import import_document
+from rma.importing import ImportValidationError, import_document
 from rma.models import Store
-from tests.factories import StoreFactory, UserFactory, spec_import_document
+from tests.factories import StoreFactory, SupplierFactory, UserFactory, spec_import_document
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +73,49 @@ def test_publish_and_roll_back():
     assert store.brand_colour == ""
     assert (back.number, back.source, back.restored_from) == (3, PolicySource.ROLLBACK, 1)
     assert policy_rollback(store=store, number=3, author=user) is None  # already live
+
+
+ROUTE_RULES = [
+    {"name": "To Acme", "then": [{"action": "route", "destination": "ACME"}]},
+    {"name": "Home", "then": [{"action": "route", "destination": "STORE"}]},
+]
+
+
+def test_a_route_must_name_the_store_or_one_of_its_suppliers():
+    store = StoreFactory(policy={})
+    with pytest.raises(PolicyInvalid) as raised:
+        policy_publish(store=store, policy={"rules": ROUTE_RULES}, author=None)
+    assert raised.value.messages == [
+        'policy.rules[0].then[0].destination: "ACME" is not STORE or a supplier of this store'
+    ]
+    SupplierFactory(store=store, code="ACME")
+    assert policy_publish(store=store, policy={"rules": ROUTE_RULES}, author=None).number == 1
+
+
+def test_the_import_checks_route_destinations_too():
+    document = spec_import_document()
+    document["stores"][0]["policy"]["rules"] = ROUTE_RULES
+    document["stores"][0]["suppliers"] = []
+    with pytest.raises(ImportValidationError) as raised:
+        import_document(document)
+    assert (
+        'stores[0].policy.rules[0].then[0].destination: "ACME" is not STORE or a supplier'
+        in str(raised.value)
+    )
+    document["stores"][0]["suppliers"] = [
+        {
+            "code": "ACME",
+            "name": "Acme",
+            "return_address": {
+                "line1": "9 Dock St",
+                "city": "Reno",
+                "postal_code": "89501",
+                "country": "US",
+            },
+        }
+    ]
+    import_document(document)
+    assert Store.objects.get(code="TMSUS").policy["rules"] == [
+        {"name": "To Acme", "enabled": True, "when": [], "then": ROUTE_RULES[0]["then"]},
+        {"name": "Home", "enabled": True, "when": [], "then": ROUTE_RULES[1]["then"]},
+    ]
