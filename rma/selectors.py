@@ -133,11 +133,12 @@ class MomentsField(JSONField):
 
 
 @cache
-def customer_return_moments() -> Subquery:
+def customer_return_moments() -> Case:
     """When the outer order's customer (same store, email in any case) requested returns.
 
     For store rules on the customer's return count in the last N days (`policies.rules`):
-    read in the order's own row, so the rules add no query.
+    read in the order's own row, so the rules add no query; only for stores whose policy
+    has rules (the CASE leaves the subquery unrun for the others).
     """
     rows = (
         Rma.objects.annotate(customer_email_upper=Upper("order__customer_email"))
@@ -150,7 +151,11 @@ def customer_return_moments() -> Subquery:
         .annotate(rows=JSONArrayAgg("created_at"))
         .values("rows")
     )
-    return Subquery(rows, output_field=MomentsField())
+    return Case(
+        When(store__policy__has_key="rules", then=Subquery(rows)),
+        default=None,
+        output_field=MomentsField(),
+    )
 
 
 def orders_for_eligibility() -> QuerySet[Order]:
