@@ -36,14 +36,14 @@ RETURN_ADDRESS |= {"state": "NV", "postal_code": "89501", "country": "US"}
 ORDER_INSERT = """
     INSERT INTO rma_order (store_id, order_id, status, placed_at, shipped_at, delivered_at,
                            customer_email, customer_name, shipping_address,
-                           created_at, updated_at)
+                           payment_provider, payment_intent, created_at, updated_at)
     SELECT {store}, {order_id}, 'DELIVERED', now() - interval '6 days',
            now() - interval '5 days', now() - interval '3 days',
            'shopper' || i || '@example.com', 'Shopper ' || i,
            jsonb_build_object('line1', i || ' Elm St', 'line2', '', 'city', 'Philadelphia',
                               'state', 'PA', 'postal_code', lpad((i % 100000)::text, 5, '0'),
                               'country', 'US'),
-           now(), now()
+           '', '', now(), now()
     FROM generate_series({first}, {last}) AS i
     RETURNING id
 """
@@ -51,9 +51,9 @@ LINES_INSERT = """
     WITH orders AS ({orders})
     INSERT INTO rma_orderline (order_id, line_number, item_id, title, department, quantity,
                                unit_price, weight, length, width, height, hazmat, final_sale,
-                               image_url)
+                               image_url, discount, tax)
     SELECT orders.id, n, 'SKU-' || n, 'Bench item ' || n, 'Accessories', 2,
-           19.99 + n, 1.2, 16, 12, 2, false, n % 10 = 0, ''
+           19.99 + n, 1.2, 16, 12, 2, false, n % 10 = 0, '', 0, 0
     FROM orders, generate_series(1, {lines}) AS n
 """
 
@@ -153,3 +153,23 @@ def grow(url: str, *, total_orders: int) -> int:
 def analyze(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("ANALYZE")
+
+
+def load_test_order_id(index: int) -> str:
+    return f"LT{index:07d}"
+
+
+def add_load_test_orders(url: str, *, count: int) -> None:
+    """One-line orders `LT0000001` … for the load test (bench/locustfile.py), one per
+    shopper visit or API client round; `shopper<n>@example.com` as the others."""
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM rma_store WHERE code = %s", (STORE_CODE,))
+        store_id = cursor.fetchone()[0]
+        _insert_orders(
+            cursor,
+            store_id=store_id,
+            order_id=sql.SQL("'LT' || lpad(i::text, 7, '0')"),
+            first=1,
+            last=count,
+            lines=1,
+        )

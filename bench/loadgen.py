@@ -40,14 +40,23 @@ class Response:
 
 class Client:
     """One browser or API client: one connection (re-opened when the server closes it,
-    which gunicorn's sync workers do after every response) and a cookie jar."""
+    which gunicorn's sync workers do after every response) and a cookie jar.
 
-    def __init__(self, host: str, port: int):
+    Requests arrive as from a TLS-terminating proxy in front of production
+    (`X-Forwarded-Proto: https`, which the production settings trust), and a POST carries
+    its page's `Origin`, as a browser's does: production's CSRF check wants one over HTTPS.
+    """
+
+    def __init__(self, host: str, port: int, *, headers: dict[str, str] | None = None):
         self.connection = http.client.HTTPConnection(host, port, timeout=60)
         self.cookies: dict[str, str] = {}
+        self.origin = f"https://{host}:{port}"
+        self.headers = {"X-Forwarded-Proto": "https", **(headers or {})}
 
     def request(self, method: str, path: str, *, body=None, headers=None) -> Response:
-        headers = dict(headers or {})
+        headers = {**self.headers, **(headers or {})}
+        if method == "POST":
+            headers.setdefault("Origin", self.origin)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         started = time.perf_counter()

@@ -1,14 +1,18 @@
-"""`make bench`: measure the app under gunicorn against PostgreSQL; write bench/results.md.
+"""`make bench`: the shipped production settings under gunicorn on PostgreSQL, against a
+bare floor; write bench/results.md.
 
-Usage: .venv/bin/python bench/run.py [--quick] [--keep]
+Usage: .venv/bin/python bench/run.py [--quick] [--keep] [--no-load-test]
 
-  --quick  fewer requests and no 1,000,000-order dataset (under 3 minutes)
-  --keep   keep the bench databases afterwards (they are dropped by default)
+  --quick         fewer requests, no 1,000,000-order dataset, a short load test
+  --keep          keep the bench databases afterwards (they are dropped by default)
+  --no-load-test  skip the Locust load test (bench/loadtest.py)
 
 Steps: (re)create the bench database, migrate it, load the data in bulk (dataset.py),
-clone it and grow the clone to 1,000,000 orders, ANALYZE both, start gunicorn on each
-(server.py), drive them with the load generator (loadgen.py), time the labels
-(label_render.py), write results.md (report.py). See README.md.
+clone it and grow the clone to 1,000,000 orders, ANALYZE both, start gunicorn for the
+app (production settings), the bare floor (bench/bare) and the in-project floor
+(server.py), drive them interleaved (loadgen.py), compare database connection set-ups,
+time the labels (label_render.py), run the load test (loadtest.py), write results.md
+(report.py). See README.md.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ import contextlib
 import json
 import os
 import random
+import secrets
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,16 +36,28 @@ sys.path.insert(0, str(ROOT))
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 SMALL_DB, LARGE_DB = "returns_bench", "returns_bench_1m"
 SMALL_URL, LARGE_URL = f"{POSTGRES}/{SMALL_DB}", f"{POSTGRES}/{LARGE_DB}"
-# Whatever the caller's environment says, the bench runs on its own database.
-os.environ["DATABASE_URL"] = SMALL_URL
-os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+# Whatever the caller's environment says, the bench runs on its own database, with the
+# production settings configured as docs/operations.md says (a fresh random key).
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DATABASE_URL": SMALL_URL,
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "LOG_LEVEL": "WARNING",
+    "MEDIA_ROOT": str(ROOT / "bench" / ".data" / "media"),
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+for _name in ("CACHE_URL", "CELERY_BROKER_URL", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+    os.environ.pop(_name, None)
+os.environ.update(BENCH_ENV)
 
 import django  # noqa: E402
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from bench import budgets, dataset, diagnose, report, server  # noqa: E402
-from bench.loadgen import Client, Response, Samples, concurrent, interleaved  # noqa: E402
+from bench import budgets, dataset, diagnose, loadtest, report, server  # noqa: E402
+from bench.loadgen import Client, Response, Samples, interleaved  # noqa: E402
 
 SMALL_ORDERS, LARGE_ORDERS = 1_000, 1_000_000
 STORE = dataset.STORE_CODE
@@ -52,16 +69,16 @@ class Plan:
     name: str
     runs: int  # sequential requests per latency case
     warm_up: int
-    generate_requests: int
-    concurrency: int
-    rounds: int  # generateRMA and its floor alternate this many times
+    generate_requests: int  # generateRMA requests (one fresh order each), after warm_up
     lookup_runs: int
+    connection_runs: int
     label_runs: int
     large: bool
+    load_test: loadtest.Plan
 
 
-FULL = Plan("full", 300, 20, 480, 4, 4, 300, 200, large=True)
-QUICK = Plan("quick", 60, 8, 120, 4, 2, 80, 40, large=False)
+FULL = Plan("full", 300, 20, 300, 300, 200, 200, large=True, load_test=loadtest.FULL)
+QUICK = Plan("quick", 60, 8, 60, 80, 40, 40, large=False, load_test=loadtest.QUICK)
 
 
 @dataclass
@@ -75,6 +92,8 @@ class Results:
     generate: dict[str, Samples] = field(default_factory=dict)
     lookup: dict[str, Samples] = field(default_factory=dict)
     lookup_plans: dict[str, str] = field(default_factory=dict)
+    connections: dict[str, Samples] = field(default_factory=dict)
+    load_test: loadtest.Result | None = None
     labels: dict[str, float] | None = None
     budgets: list[budgets.Budget] = field(default_factory=list)
     facts: dict[str, object] = field(default_factory=dict)
@@ -112,9 +131,10 @@ def prepare_databases(results: Results) -> dict[str, int]:
     for name in (SMALL_DB, LARGE_DB):
         drop_database(name)
     admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(SMALL_DB)))
-    with phase(results, "migrate and collect static files"):
+    with phase(results, "migrate (and collect static files if changed)"):
         call_command("migrate", verbosity=0, interactive=False)
-        call_command("collectstatic", verbosity=0, interactive=False)
+        if static_files_stale():
+            call_command("collectstatic", verbosity=0, interactive=False)
     with phase(results, f"load {SMALL_ORDERS:,} orders"):
         plain = {
             SMALL_URL: dataset.load_base(
@@ -138,8 +158,28 @@ def prepare_databases(results: Results) -> dict[str, int]:
     return plain
 
 
+def static_files_stale() -> bool:
+    """Whether bench/.data/static must be collected again: no manifest yet, or a file of
+    the project's own static directories is newer (the packages' files do not change
+    without a new install, which touches the venv's marker). Collecting compresses every
+    file (about 40 s here), so an unchanged tree is not collected twice."""
+    from django.conf import settings
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    collected = manifest.stat().st_mtime
+    sources = [ROOT / "static", ROOT / ".venv" / ".installed"]
+    sources += [path for path in ROOT.glob("*/static") if path.is_dir()]
+    for source in sources:
+        paths = [source] if source.is_file() else source.rglob("*")
+        if any(path.stat().st_mtime > collected for path in paths if path.exists()):
+            return True
+    return False
+
+
 def generate_orders_needed(plan: Plan) -> int:
-    return plan.generate_requests + plan.concurrency * 2
+    return plan.generate_requests + plan.warm_up
 
 
 def create_api_key() -> str:
@@ -172,7 +212,13 @@ def api_path(order_id: str, operation: str) -> str:
 
 
 def floor_path(order_id: str, suffix: str) -> str:
+    """The in-project floor (bench/floor.py, production middleware)."""
     return f"/bench/floor/{STORE}/{order_id}{suffix}"
+
+
+def bare_path(order_id: str, suffix: str) -> str:
+    """The bare floor (bench/bare: no middleware, one statement)."""
+    return f"/floor/{STORE}/{order_id}{suffix}"
 
 
 def lookup(client: Client, token: str, *, order_id: str, contact: str) -> Response:
@@ -212,16 +258,24 @@ def generate_body(order_id: str, transaction_id: str) -> str:
 # ---- Measurements ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Ports:
+    app: int  # production settings (+ the query-count middleware)
+    bare: int  # bench/bare
+    floor: int  # production settings + bench/floor.py
+
+
 def getter(client: Client, path: str, headers: dict | None = None):
     return lambda: client.request("GET", path, headers=headers)
 
 
-def per_line_cases(port: int, results: Results) -> dict:
+def per_line_cases(ports: Ports, results: Results) -> dict:
     """Portal order page, checkEligibility and their floors at 1, 10 and 100 lines."""
     api_key = results.api_key
-    api = Client("127.0.0.1", port)
-    browser = Client("127.0.0.1", port)
-    floor = Client("127.0.0.1", port)
+    api = Client("127.0.0.1", ports.app)
+    browser = Client("127.0.0.1", ports.app)
+    bare = Client("127.0.0.1", ports.bare)
+    floor = Client("127.0.0.1", ports.floor)
     portal_ready = resolves(portal_path(dataset.per_line_order_id(1)))
     if not portal_ready:
         results.missing["portal"] = "the portal order page route does not resolve"
@@ -243,10 +297,12 @@ def per_line_cases(port: int, results: Results) -> dict:
                 portal_ready = False
             else:
                 cases[f"portal/{lines}"] = (getter(browser, portal_path(order_id)), 200)
+        cases[f"bare-html/{lines}"] = (getter(bare, bare_path(order_id, ".html")), 200)
         cases[f"floor-html/{lines}"] = (getter(floor, floor_path(order_id, ".html")), 200)
         if eligibility_ready:
             path = api_path(order_id, "checkEligibility")
             cases[f"eligibility/{lines}"] = (getter(api, path, {"apikey": api_key}), 200)
+        cases[f"bare-json/{lines}"] = (getter(bare, bare_path(order_id, ".json")), 200)
         cases[f"floor-json/{lines}"] = (getter(floor, floor_path(order_id, ".json")), 200)
     # Drop the portal cases of line counts measured before a failed lookup: all or none.
     if not portal_ready:
@@ -254,9 +310,9 @@ def per_line_cases(port: int, results: Results) -> dict:
     return cases
 
 
-def measure_per_line(port: int, results: Results) -> None:
+def measure_per_line(ports: Ports, results: Results) -> None:
     plan = results.plan
-    cases = per_line_cases(port, results)
+    cases = per_line_cases(ports, results)
     results.latency = interleaved(cases, runs=plan.runs, warm_up=plan.warm_up)
     for endpoint in ("portal", "eligibility"):
         series = [results.latency.get(f"{endpoint}/{n}") for n in dataset.LINE_COUNTS]
@@ -267,77 +323,67 @@ def measure_per_line(port: int, results: Results) -> None:
 
 
 def in_process_request(endpoint: str, lines: int, api_key: str) -> tuple:
-    """(prepare, send) for diagnose.growing_queries: the endpoint for the order of `lines`."""
+    """(prepare, send) for diagnose.growing_queries: the endpoint for the order of `lines`.
+    `secure=True`: as through the TLS proxy (production redirects plain HTTP)."""
     order_id = dataset.per_line_order_id(lines)
     if endpoint == "portal":
         contact = dataset.lookup_email(1)
         return (
-            lambda client: client.post("/", {"order_number": order_id, "contact": contact}),
-            lambda client: client.get(portal_path(order_id)),
+            lambda client: client.post(
+                "/", {"order_number": order_id, "contact": contact}, secure=True
+            ),
+            lambda client: client.get(portal_path(order_id), secure=True),
         )
     return (
         lambda client: None,
         lambda client: client.get(
-            api_path(order_id, "checkEligibility"), headers={"apikey": api_key}
+            api_path(order_id, "checkEligibility"), headers={"apikey": api_key}, secure=True
         ),
     )
 
 
-def measure_generate(port: int, results: Results) -> None:
-    """generateRMA from concurrent clients, one fresh order each, against the write floor."""
+def measure_generate(ports: Ports, results: Results) -> None:
+    """generateRMA (one fresh one-line order each, its own transactionId) from one client,
+    interleaved with the bare write floor and the in-project write floor."""
     plan = results.plan
     if not resolves(api_path(dataset.generate_order_id(1), "generateRMA")):
         results.missing["generate"] = "the generateRMA route does not resolve"
+        return
     api_key = results.api_key
     run = uuid.uuid4().hex[:8]
+    api = Client("127.0.0.1", ports.app)
+    bare = Client("127.0.0.1", ports.bare)
+    floor = Client("127.0.0.1", ports.floor)
+    counters = {"generate": 0, "bare": 0, "floor": 0}
 
-    def generate(client: Client, index: int) -> Response:
+    def following(name: str) -> int:
+        counters[name] += 1
+        return counters[name]
+
+    def generate() -> Response:
+        index = following("generate")
         order_id = dataset.generate_order_id(index)
-        return client.request(
+        return api.request(
             "POST",
             api_path(order_id, "generateRMA"),
             body=generate_body(order_id, f"bench-{run}-{index}"),
             headers={"apikey": api_key, "Content-Type": "application/json"},
         )
 
-    def floor_write(client: Client, index: int) -> Response:
-        return client.request("POST", floor_path(dataset.lookup_order_id(index), "/write.json"))
+    def bare_write() -> Response:
+        order_id = dataset.lookup_order_id(following("bare"))
+        return bare.request("POST", bare_path(order_id, "/write.json"))
 
-    def new_client() -> Client:
-        return Client("127.0.0.1", port)
+    def floor_write() -> Response:
+        order_id = dataset.lookup_order_id(following("floor"))
+        return floor.request("POST", floor_path(order_id, "/write.json"))
 
-    cases = {"floor-write": floor_write}
-    if "generate" not in results.missing:
-        cases["generate"] = generate
-    # Warm-up on orders of their own (past the measured ones), then alternate the cases.
-    warm = list(range(plan.generate_requests + 1, generate_orders_needed(plan) + 1))
-    batch = plan.generate_requests // plan.rounds
-    totals = {name: Samples(201) for name in cases}
-    for send in cases.values():
-        concurrent(
-            send,
-            clients=new_client,
-            indexes=warm,
-            concurrency=plan.concurrency,
-            expected_status=201,
-        )
-    for round_number in range(plan.rounds):
-        indexes = list(range(round_number * batch + 1, (round_number + 1) * batch + 1))
-        for name, send in cases.items():
-            samples = concurrent(
-                send,
-                clients=new_client,
-                indexes=indexes,
-                concurrency=plan.concurrency,
-                expected_status=201,
-            )
-            merged = totals[name]
-            merged.seconds += samples.seconds
-            merged.queries += samples.queries
-            merged.wall_seconds += samples.wall_seconds
-            for status, count in samples.statuses.items():
-                merged.statuses[status] = merged.statuses.get(status, 0) + count
-    results.generate = totals
+    cases = {
+        "generate": (generate, 201),
+        "bare-write": (bare_write, 201),
+        "floor-write": (floor_write, 201),
+    }
+    results.generate = interleaved(cases, runs=plan.generate_requests, warm_up=plan.warm_up)
 
 
 def measure_lookup(ports: dict[str, int], plain: dict[str, int], results: Results) -> None:
@@ -371,6 +417,39 @@ def measure_lookup(ports: dict[str, int], plain: dict[str, int], results: Result
     results.lookup = interleaved(cases, runs=results.plan.lookup_runs, warm_up=results.plan.warm_up)
 
 
+# Database connection set-ups compared on checkEligibility (1 line), by environment.
+CONNECTION_SETUPS = {
+    "new connection per request (CONN_MAX_AGE=0)": {"CONN_MAX_AGE": "0"},
+    "persistent, health-checked (shipped: CONN_MAX_AGE=60)": {},
+    "persistent, no health check": {"CONN_HEALTH_CHECKS": "false"},
+    "psycopg pool (min 1, max 2 per process)": {"DJANGO_SETTINGS_MODULE": "bench.settings_pool"},
+}
+
+
+def measure_connections(env: dict[str, str], ready: str, results: Results) -> None:
+    """checkEligibility at 1 line (where fixed costs weigh most) on one gunicorn per
+    connection set-up, interleaved with the bare floor."""
+    order_id = dataset.per_line_order_id(1)
+    path = api_path(order_id, "checkEligibility")
+    headers = {"apikey": results.api_key}
+    with contextlib.ExitStack() as stack:
+        cases = {}
+        for index, (label, extra) in enumerate(CONNECTION_SETUPS.items()):
+            port = stack.enter_context(
+                server.gunicorn(
+                    name=f"connections-{index}",
+                    environment={**env, **extra},
+                    ready_path=ready,
+                    ready_headers={**headers, "X-Forwarded-Proto": "https"},
+                )
+            )
+            cases[label] = (getter(Client("127.0.0.1", port), path, headers), 200)
+        bare = stack.enter_context(bare_floor(SMALL_URL))
+        cases["bare floor"] = (getter(Client("127.0.0.1", bare), bare_path(order_id, ".json")), 200)
+        plan = results.plan
+        results.connections = interleaved(cases, runs=plan.connection_runs, warm_up=plan.warm_up)
+
+
 def measure_labels(results: Results) -> None:
     results.labels = diagnose.label_timings(results.plan.label_runs)
     if results.labels is None:
@@ -385,43 +464,102 @@ def measure_budgets(plain: dict[str, int], results: Results) -> None:
     results.budgets = [budgets.label_timeout(), budgets.broker_down(order_ids, store_code=STORE)]
 
 
-def environment(broker: str | None) -> dict[str, str]:
+def services_environment(redis: str | None) -> dict[str, str]:
+    """Broker and cache of the processes under test: the private Redis (db 0 for Celery,
+    db 1 for the cache, as in docker-compose.yml), or in-memory without redis-server."""
+    if redis is None:
+        return {"CELERY_BROKER_URL": "memory://localhost/", "CACHE_URL": "locmemcache://bench"}
+    base = redis.rsplit("/", 1)[0]
+    return {"CELERY_BROKER_URL": f"{base}/0", "CACHE_URL": f"{base}/1"}
+
+
+def bare_environment(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
     return {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "CELERY_BROKER_URL": broker or "memory://",
-        "PYTHONDONTWRITEBYTECODE": "1",
+        "BARE_DATABASE_NAME": parts.path.lstrip("/"),
+        "BARE_DATABASE_USER": parts.username or "postgres",
+        "BARE_DATABASE_PASSWORD": parts.password or "",
+        "BARE_DATABASE_HOST": parts.hostname or "127.0.0.1",
+        "BARE_DATABASE_PORT": str(parts.port or 5432),
     }
+
+
+def bare_floor(url: str):
+    return server.gunicorn(
+        name="bare",
+        app="bench.bare.wsgi:application",
+        environment=bare_environment(url),
+        ready_path=bare_path(dataset.per_line_order_id(1), ".json"),
+    )
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the 1,000,000-order dataset")
+    parser.add_argument("--quick", action="store_true", help="short run, no 1,000,000 orders")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
+    parser.add_argument("--no-load-test", action="store_true", help="skip the Locust load test")
     options = parser.parse_args(argv)
     results = Results(QUICK if options.quick else FULL)
     server.DATA.mkdir(parents=True, exist_ok=True)
     django.setup()
     started = time.monotonic()
     results.facts.update(report.machine_facts(SMALL_URL))
+    https = {"X-Forwarded-Proto": "https"}
     try:
         plain = prepare_databases(results)
-        ready = floor_path(dataset.per_line_order_id(1), ".json")
-        with server.redis_broker() as broker:
-            results.facts["broker"] = "Redis (private instance)" if broker else "memory://"
-            env = {**environment(broker), "DATABASE_URL": SMALL_URL}
-            with server.gunicorn(name="1k", environment=env, ready_path=ready) as port:
+        ready = api_path(dataset.per_line_order_id(1), "checkEligibility")
+        floor_ready = floor_path(dataset.per_line_order_id(1), ".json")
+        with server.redis_broker() as redis:
+            results.facts["broker"] = "Redis (private instance)" if redis else "memory://"
+            env = {**BENCH_ENV, **services_environment(redis), "DATABASE_URL": SMALL_URL}
+            ready_headers = {**https, "apikey": results.api_key}
+            with contextlib.ExitStack() as stack:
+                ports = Ports(
+                    app=stack.enter_context(
+                        server.gunicorn(
+                            name="app",
+                            environment=env,
+                            ready_path=ready,
+                            ready_headers=ready_headers,
+                        )
+                    ),
+                    bare=stack.enter_context(bare_floor(SMALL_URL)),
+                    floor=stack.enter_context(
+                        server.gunicorn(
+                            name="floor",
+                            environment={**env, "DJANGO_SETTINGS_MODULE": "bench.settings_floor"},
+                            ready_path=floor_ready,
+                            ready_headers=https,
+                        )
+                    ),
+                )
                 with phase(results, "per-line latency"):
-                    measure_per_line(port, results)
-                with phase(results, "generateRMA throughput"):
-                    measure_generate(port, results)
-                with phase(results, "lookup latency"), contextlib.ExitStack() as stack:
-                    ports = {SMALL_URL: port}
+                    measure_per_line(ports, results)
+                with phase(results, "generateRMA latency"):
+                    measure_generate(ports, results)
+                with phase(results, "lookup latency"):
+                    lookup_ports = {SMALL_URL: ports.app}
                     if results.plan.large:
                         large_env = {**env, "DATABASE_URL": LARGE_URL}
-                        ports[LARGE_URL] = stack.enter_context(
-                            server.gunicorn(name="1m", environment=large_env, ready_path=ready)
+                        lookup_ports[LARGE_URL] = stack.enter_context(
+                            server.gunicorn(
+                                name="1m",
+                                environment=large_env,
+                                ready_path=ready,
+                                ready_headers=ready_headers,
+                            )
                         )
-                    measure_lookup(ports, plain, results)
+                    measure_lookup(lookup_ports, plain, results)
+            with phase(results, "database connections"):
+                measure_connections(env, ready, results)
+            if not options.no_load_test:
+                with phase(results, "load test"):
+                    results.load_test = loadtest.run(
+                        results.plan.load_test,
+                        environment=env,
+                        api_key=results.api_key,
+                        database_url=SMALL_URL,
+                    )
         with phase(results, "label render"):
             measure_labels(results)
         with phase(results, "time budgets"):
@@ -437,7 +575,10 @@ def main(argv: list[str]) -> int:
     results.facts["load"] += " at start, {:.2f} {:.2f} {:.2f} at the end".format(*os.getloadavg())
     results.facts["load_averages"] += os.getloadavg()
     path = ROOT / "bench" / "results.md"
-    path.write_text(report.render(results))
+    previous = path.read_text() if path.exists() else ""
+    path.write_text(report.render(results, previous))
+    if results.load_test is not None:
+        loadtest.write_plot(results.load_test, ROOT / "bench" / "loadtest.svg")
     print(f"[bench] wrote {path.relative_to(ROOT)} in {results.facts['duration']}")
     return 0
 

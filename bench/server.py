@@ -14,7 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
-WORKERS = 2
+# As the image runs it (Dockerfile, docker-compose.yml): 3 sync workers.
+WORKERS = 3
+APP = "returns_portal.wsgi:application"
 
 
 def free_port() -> int:
@@ -34,11 +36,15 @@ def _wait_for(predicate, *, what: str, process: subprocess.Popen, timeout: float
     raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the process group we started, then SIGKILL if it lingers."""
+def _stop(process: subprocess.Popen, *, whole_group: bool = True) -> None:
+    """SIGTERM to the process group we started (or to its leader only, which then stops
+    its children itself), then SIGKILL to the group if it lingers."""
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    if whole_group:
+        os.killpg(process.pid, signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -49,6 +55,41 @@ def _stop(process: subprocess.Popen) -> None:
 def _accepts(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def celery_worker(*, environment: dict[str, str], concurrency: int = 1):
+    """A Celery worker (prefork) of the project on the broker in `environment`."""
+    log = (DATA / "celery.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "celery"),
+            "-A",
+            "returns_portal",
+            "worker",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **environment},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(1)
+        if process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited with {process.returncode}; see {DATA}")
+        yield process
+    finally:
+        # Celery's warm shutdown: the parent stops its pool; tasks not acknowledged stay
+        # queued (late acknowledgement).
+        _stop(process, whole_group=False)
+        log.close()
 
 
 @contextlib.contextmanager
@@ -87,16 +128,24 @@ def redis_broker():
 
 
 @contextlib.contextmanager
-def gunicorn(*, name: str, environment: dict[str, str], ready_path: str):
-    """gunicorn with `WORKERS` sync workers on a free port; yields the port."""
+def gunicorn(
+    *,
+    name: str,
+    environment: dict[str, str],
+    ready_path: str,
+    app: str = APP,
+    workers: int = WORKERS,
+    ready_headers: dict[str, str] | None = None,
+):
+    """gunicorn serving `app` with `workers` sync workers on a free port; yields the port."""
     port = free_port()
     log = (DATA / f"gunicorn-{name}.log").open("w")
     process = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "returns_portal.wsgi:application",
+            app,
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--worker-class",
             "sync",
             "--bind",
@@ -117,7 +166,7 @@ def gunicorn(*, name: str, environment: dict[str, str], ready_path: str):
             return False
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            connection.request("GET", ready_path)
+            connection.request("GET", ready_path, headers=ready_headers or {})
             return connection.getresponse().status == 200
         finally:
             connection.close()

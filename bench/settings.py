@@ -1,42 +1,28 @@
-"""Settings of `make bench`: the production-like stack on the bench's own PostgreSQL database.
+"""Settings of `make bench`: the SHIPPED production settings, plus one bench middleware.
 
-Only what a benchmark needs differs from `base`: DEBUG off, quiet logging, persistent
-database connections (as a production deployment sets them; a new connection per request
-would add the same few milliseconds to every figure and hide the differences), static
-files from a manifest, Celery publishing to a broker that no worker consumes (production
-does the follow-up work in workers, not in the request), and the floor views.
+Everything comes from `returns_portal.settings.production` as a deployment runs it,
+configured through the environment as docs/operations.md says (the harness sets a
+random `SECRET_KEY`, `ALLOWED_HOSTS`, `DATABASE_URL`, `CACHE_URL` and
+`CELERY_BROKER_URL` to a private Redis, and `LOG_LEVEL`). Requests arrive as from a
+TLS-terminating proxy (`X-Forwarded-Proto: https`), so nothing is redirected.
+
+Two additions, neither of which changes what a request does:
+
+- `bench.middleware.query_count` first, so every response carries the number of SQL
+  queries it ran (session included) in `X-Bench-Queries`;
+- `STATIC_ROOT` in the bench's own git-ignored directory, so `collectstatic` does not
+  write into the checkout's `staticfiles/`. The storage class is production's.
+
+`bench.settings_floor` adds the in-project floor views (bench/floor.py) on a server of
+their own, so the app under test keeps production's URLs.
 """
 
-from returns_portal.settings.base import *  # noqa: F403
-from returns_portal.settings.base import BASE_DIR, MIDDLEWARE, STORAGES, env
+from returns_portal.settings.production import *  # noqa: F403
+from returns_portal.settings.production import BASE_DIR, MIDDLEWARE
 
 BENCH_DATA = BASE_DIR / "bench" / ".data"
 
-DEBUG = False
-ROOT_URLCONF = "bench.urls"
 # First, so the count covers every query of the request, the session's included.
 MIDDLEWARE = ["bench.middleware.query_count", *MIDDLEWARE]
-
-DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/returns_bench")
-}
-DATABASES["default"]["CONN_MAX_AGE"] = 600
-
 STATIC_ROOT = BENCH_DATA / "static"
-STORAGES = {
-    **STORAGES,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-}
 MEDIA_ROOT = BENCH_DATA / "media"
-
-# `memory://` when the harness found no redis-server: tasks are published and dropped.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
-CELERY_TASK_ALWAYS_EAGER = False
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "ERROR"},
-}

@@ -1,0 +1,1 @@
+"""The bare floor: a separate minimal Django project the bench compares the app with."""
