@@ -405,31 +405,46 @@ def _default_reason_documents() -> list[dict]:
 
 
 def _simulation_view(simulation) -> dict:
-    """The simulation's table and the figures of its SVG bar chart."""
+    """The simulation's table and the figures of its SVG bar chart: per figure, the live
+    and the draft bar, each figure scaled to the larger of its two values (counts and
+    money are not on one scale)."""
     rows = simulation.rows()
     charted = [row for row in rows if row["name"] != "lines"]
-    largest = max((max(row["live"], row["draft"]) for row in charted), default=0) or 1
     width = 300
     bars = []
     for index, row in enumerate(charted):
+        largest = float(max(row["live"], row["draft"])) or 1.0
         y = index * 34
+        live_width = round(float(row["live"]) / largest * width, 1)
+        draft_width = round(float(row["draft"]) / largest * width, 1)
         bars.append(
             {
                 "name": row["name"],
+                "live": row["live"],
+                "draft": row["draft"],
                 "y": y,
                 "text_y": y + 12,
-                "live_width": round(float(row["live"]) / float(largest) * width, 1),
-                "draft_width": round(float(row["draft"]) / float(largest) * width, 1),
-                "live_y": y + 14,
-                "draft_y": y + 23,
+                "live_width": live_width,
+                "draft_width": draft_width,
+                "live_y": y + 11,
+                "live_text_y": y + 8,
+                "draft_text_y": y + 19,
+                "live_label_x": 154 + live_width,
+                "draft_label_x": 154 + draft_width,
             }
         )
     return {
         "rows": rows,
         "bars": bars,
         "height": len(charted) * 34 + 10,
-        "rules_live": dict(simulation.live.rules_fired),
-        "rules_draft": dict(simulation.draft.rules_fired),
+        "rules": [
+            {
+                "name": name,
+                "live": simulation.live.rules_fired.get(name, 0),
+                "draft": simulation.draft.rules_fired.get(name, 0),
+            }
+            for name in sorted(set(simulation.live.rules_fired) | set(simulation.draft.rules_fired))
+        ],
     }
 
 
