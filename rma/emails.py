@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalogue.selectors import attach_exchanges
@@ -13,6 +17,7 @@ from labels.links import label_url
 from payments.estimate import Estimate
 
 from .branding import LIGHT_TEXT, brand_colour, brand_text_colour, contrast_ratio
+from .eligibility import evaluate_order
 from .estimates import (
     estimate_view,
     is_kept,
@@ -24,6 +29,7 @@ from .estimates import (
 from .links import status_url
 from .models import LabelStatus, Notification, Rma, RmaStatus
 from .policy import StorePolicy
+from .selectors import orders_for_eligibility
 
 
 def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
@@ -42,6 +48,7 @@ def subject_for(kind: str, *, store_name: str, numbers: str) -> str:
         "supplier_expired": _("Return %(numbers)s has expired"),
         "exchange_released": _("The replacement for your return %(numbers)s is on its way"),
         "label_reissued": _("A new return label for your return %(numbers)s"),
+        "line_returnable": _("Items of your order %(numbers)s can be returned"),
     }
     # One line whatever the stored name holds: a line break in a header stops the email.
     store_name = " ".join(store_name.split())
@@ -134,4 +141,39 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
     if notification.kind in ("confirmation", "supplier_notice", "label_reissued"):
         for attachment in label_attachments(rmas):
             message.attach(*attachment)
+    return message
+
+
+def build_order_email(notification: Notification) -> EmailMultiAlternatives:
+    """An email about an order before any return exists: the lines made returnable.
+
+    The lines are those returnable when the email is written (the override may have
+    expired or a return been requested meanwhile), in the store's time zone.
+    """
+    order = orders_for_eligibility().get(pk=notification.order_id)
+    store = order.store
+    with timezone.override(ZoneInfo(store.timezone)):
+        verdicts = [
+            verdict
+            for verdict in evaluate_order(order, now=timezone.now())
+            if verdict.eligible and verdict.returnable_quantity > 0
+        ]
+        context = {
+            "kind": notification.kind,
+            "store": store,
+            "order": order,
+            "verdicts": verdicts,
+            "portal_url": settings.SITE_URL + reverse("portal:lookup"),
+            **email_colours(store),
+        }
+        text = render_to_string("emails/line_returnable.txt", context)
+        html = render_to_string("emails/line_returnable.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject_for(notification.kind, store_name=store.name, numbers=order.order_id),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        reply_to=[store.support_email] if store.support_email else None,
+    )
+    message.attach_alternative(html, "text/html")
     return message

@@ -8,6 +8,7 @@ when the broker is down.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 
 from .models import LabelStatus, Notification, Rma, RmaStatus
@@ -119,11 +120,15 @@ def _authorized(rmas: list[Rma], *, key: str, new: bool = False, also=()) -> Non
             enqueue_on_commit("rma.issue_label", rma_id=rma.pk)
 
 
-def shopper_language(rma: Rma) -> str:
-    """The language the shopper's emails about `rma` were written in (else the default)."""
+def shopper_language(rma: Rma | None = None, *, order=None) -> str:
+    """The language the shopper's emails (about `rma`, or any of `order`) were written in,
+    else "" (the site's default)."""
+    if rma is not None:
+        emails = Notification.objects.filter(rma__request_group=rma.request_group)
+    else:
+        emails = Notification.objects.filter(Q(order=order) | Q(rma__order=order))
     language = (
-        Notification.objects.filter(rma__request_group=rma.request_group)
-        .exclude(language="")
+        emails.exclude(language="")
         .order_by("created_at", "pk")
         .values_list("language", flat=True)
         .first()
@@ -141,3 +146,28 @@ def label_reissued_notify(*, rma: Rma, label_id: int) -> Notification:
         return notification_queue(
             kind="label_reissued", rmas=[rma], key=f"label_reissued:{label_id}", new=True
         )
+
+
+def line_returnable_notify(*, override) -> Notification:
+    """Tell the shopper that a line of their order can be returned after all.
+
+    For an override that made a line returnable (the caller checks that it did); one email
+    per override, about the order (no return exists yet). The email lists the lines that
+    are returnable when it is sent, with the portal's link.
+    """
+    order = override.order_line.order
+    key = f"line_returnable:{override.pk}"
+    with translation.override(shopper_language(order=order) or None):
+        notification, created = Notification.objects.get_or_create(
+            idempotency_key=key,
+            defaults={
+                "order": order,
+                "rma_ids": [],
+                "kind": "line_returnable",
+                "recipient": order.customer_email,
+                "language": translation.get_language() or "",
+            },
+        )
+    if created:
+        enqueue_on_commit("rma.send_notification", notification_id=notification.pk)
+    return notification

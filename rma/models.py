@@ -404,7 +404,14 @@ class NotificationStatus(models.TextChoices):
 class Notification(models.Model):
     """One email about one event to one recipient: the outbox that makes sending exactly-once."""
 
-    rma = models.ForeignKey(Rma, on_delete=models.CASCADE, related_name="notifications")
+    rma = models.ForeignKey(
+        Rma, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # An email about an order before any return exists (a line made returnable by an
+    # override); set only when `rma` is not.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     # Every RMA the email covers (one request split by destination gets one confirmation).
     rma_ids = models.JSONField(default=list)
     kind = models.CharField(max_length=40)
@@ -426,6 +433,12 @@ class Notification(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["status", "created_at"], name="notification_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rma__isnull=False) | Q(order__isnull=False),
+                name="notification_about_rma_or_order",
+            )
         ]
 
     def __str__(self):

@@ -48,6 +48,8 @@ NOTIFICATION_KINDS = sorted(
         "confirmation",
         "supplier_notice",
         "received_at_counter",
+        "label_reissued",
+        "line_returnable",
         *NOTIFICATION_FOR_STATUS.values(),
     }
 )
@@ -187,7 +189,9 @@ class NotificationAdmin(
         "attempts",
         "sent_local",
     )
-    list_select_related = ("rma__store",)
+    # About an RMA, or about an order before any return (a line made returnable).
+    store_path = ("rma__store", "order__store")
+    list_select_related = ("rma__store", "order__store")
     list_filter = (
         "status",
         choices_filter("kind", _("kind"), NOTIFICATION_KINDS, labels=NOTIFICATION_LABELS),
@@ -208,7 +212,13 @@ class NotificationAdmin(
 
     @admin.display(description=_("RMA"))
     def rma_link(self, notification):
+        if notification.rma_id is None and notification.order_id is not None:
+            return admin_link(notification.order, notification.order.order_id)
         return admin_link(notification.rma)
+
+    @staticmethod
+    def _store(notification):
+        return (notification.rma or notification.order).store
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, notification):
@@ -216,11 +226,11 @@ class NotificationAdmin(
 
     @admin.display(description=_("created"), ordering="created_at")
     def created_local(self, notification):
-        return local_time(notification.created_at, notification.rma.store)
+        return local_time(notification.created_at, self._store(notification))
 
     @admin.display(description=_("sent"), ordering="sent_at")
     def sent_local(self, notification):
-        return local_time(notification.sent_at, notification.rma.store)
+        return local_time(notification.sent_at, self._store(notification))
 
 
 class WebhookEndpointForm(forms.ModelForm):

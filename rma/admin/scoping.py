@@ -24,7 +24,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import SimpleTemplateResponse
@@ -116,8 +116,12 @@ def store_path_of(model) -> str | None:
     return None
 
 
-def scope_queryset(queryset: QuerySet, user, store_path: str | None = None) -> QuerySet:
-    """`queryset` limited to the stores of `user` (unchanged for a user who sees every store)."""
+def scope_queryset(queryset: QuerySet, user, store_path=None) -> QuerySet:
+    """`queryset` limited to the stores of `user` (unchanged for a user who sees every store).
+
+    `store_path`: the lookup to the store, or a tuple of lookups for rows that reach their
+    store one way or another (an email about an RMA or about an order): any of them may match.
+    """
     path = store_path or store_path_of(queryset.model)
     if path is None:
         raise ValueError(f"{queryset.model.__name__} does not belong to a store")
@@ -126,7 +130,11 @@ def scope_queryset(queryset: QuerySet, user, store_path: str | None = None) -> Q
         return queryset
     if not scope:
         return queryset.none()
-    return queryset.filter(**{f"{path}__in": sorted(scope)})
+    paths = path if isinstance(path, tuple) else (path,)
+    condition = Q()
+    for each in paths:
+        condition |= Q(**{f"{each}__in": sorted(scope)})
+    return queryset.filter(condition)
 
 
 def get_object_in_scope_or_404(queryset: QuerySet, user, store_path: str | None = None, **lookup):
@@ -164,9 +172,9 @@ class StoreScopedAdminMixin:
     foreign keys (`store_path_of`).
     """
 
-    store_path: str | None = None
+    store_path: str | tuple[str, ...] | None = None
 
-    def get_store_path(self) -> str:
+    def get_store_path(self) -> str | tuple[str, ...]:
         path = self.store_path or store_path_of(self.model)
         if path is None:
             raise ValueError(f"{self.model.__name__} does not belong to a store")
@@ -195,15 +203,12 @@ class StoreScopedAdminMixin:
 
     def store_timezone(self, request, object_id) -> ZoneInfo | None:
         """The time zone of the object's store (one small query), or None."""
-        path = self.get_store_path()
-        field = "timezone" if path == "pk" else f"{path}__timezone"
+        paths = self.get_store_path()
+        paths = paths if isinstance(paths, tuple) else (paths,)
+        fields = ["timezone" if path == "pk" else f"{path}__timezone" for path in paths]
         try:
-            name = (
-                self.get_queryset(request)
-                .filter(pk=object_id)
-                .values_list(field, flat=True)
-                .first()
-            )
+            row = self.get_queryset(request).filter(pk=object_id).values_list(*fields).first()
+            name = next((name for name in row or () if name), None)
             return ZoneInfo(name) if name else None
         except (ValueError, ValidationError, ZoneInfoNotFoundError):
             return None

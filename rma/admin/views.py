@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.utils.translation import ngettext
 
 from rma.eligibility import can_override, evaluate_order
 from rma.errors import RequestError, RmaError
+from rma.followups import line_returnable_notify
 from rma.models import Channel
 from rma.policy import StorePolicy
 from rma.selectors import orders_for_eligibility
@@ -84,8 +86,8 @@ def override_view(model_admin, request, object_id, line_id):
         )
         if request.method == "POST" and form.is_valid():
             try:
-                override = eligibility_override(
-                    order_line=verdict.line,
+                override = _override_and_tell_the_shopper(
+                    verdict,
                     code=form.cleaned_data["code"],
                     agent=request.user,
                     justification=form.cleaned_data["justification"],
@@ -116,6 +118,25 @@ def override_view(model_admin, request, object_id, line_id):
             form=form,
             store_timezone=order.store.timezone,
         )
+
+
+@transaction.atomic
+def _override_and_tell_the_shopper(verdict, *, code, agent, justification, expires_at):
+    """Record the override; if it made a returnable line of one that was not, the shopper
+    hears of it (one email per override, through the outbox, after commit)."""
+    override = eligibility_override(
+        order_line=verdict.line,
+        code=code,
+        agent=agent,
+        justification=justification,
+        expires_at=expires_at,
+    )
+    if not verdict.eligible:
+        order = orders_for_eligibility().get(pk=verdict.line.order_id)
+        now = evaluate_order(order, now=timezone.now())
+        if any(after.line.pk == verdict.line.pk and after.eligible for after in now):
+            line_returnable_notify(override=override)
+    return override
 
 
 def create_return_view(model_admin, request, object_id):

@@ -78,4 +78,37 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(keep_existing_staff_reach, migrations.RunPython.noop),
+        # An email about an order before any return exists (a line made returnable by an
+        # eligibility override) goes through the same outbox.
+        migrations.AddField(
+            model_name="notification",
+            name="order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="rma.order",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="notification",
+            name="rma",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="rma.rma",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="notification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rma__isnull", False), ("order__isnull", False), _connector="OR"
+                ),
+                name="notification_about_rma_or_order",
+            ),
+        ),
     ]

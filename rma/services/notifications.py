@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from rma.emails import build_email
+from rma.emails import build_email, build_order_email
 from rma.followups import LABEL_GATED_KINDS
 from rma.models import LabelStatus, Notification, NotificationStatus
 from rma.selectors import rmas_with_lines
@@ -24,6 +24,11 @@ def notification_send(*, notification_id: int) -> bool:
     notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
     if notification is None or notification.status != NotificationStatus.PENDING:
         return False
+    if notification.rma_id is None:
+        # About an order before any return (a line made returnable by an override).
+        with translation.override(notification.language or settings.LANGUAGE_CODE):
+            message = build_order_email(notification)
+        return _send(notification, message)
     rmas = list(
         rmas_with_lines()
         .select_related("supplier")
@@ -35,6 +40,10 @@ def notification_send(*, notification_id: int) -> bool:
         return False
     with translation.override(notification.language or settings.LANGUAGE_CODE):
         message = build_email(notification, rmas)
+    return _send(notification, message)
+
+
+def _send(notification: Notification, message) -> bool:
     notification.attempts += 1
     message.send()
     notification.status = NotificationStatus.SENT

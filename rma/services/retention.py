@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -64,7 +64,10 @@ def personal_data_purge(
     rmas.update(label_file="", customer_comment="")
     RmaLine.objects.filter(rma__in=rmas).update(customer_comment="")
     RmaEvent.objects.filter(rma__in=rmas, actor_type=ActorType.SHOPPER).update(actor_label="")
-    Notification.objects.filter(rma__in=rmas).update(recipient="removed@" + ANONYMOUS_DOMAIN)
+    # Emails about the returns, and about the order before any return (order set, no RMA).
+    Notification.objects.filter(Q(rma__in=rmas) | Q(order_id__in=order_ids)).update(
+        recipient="removed@" + ANONYMOUS_DOMAIN
+    )
     for order in Order.objects.filter(pk__in=order_ids).only("pk", "shipping_address"):
         address = order.shipping_address or {}
         order.shipping_address = {key: address[key] for key in KEPT_ADDRESS_KEYS if key in address}

@@ -14,7 +14,15 @@ ALL_CODES = sorted(RULES)
 # (group, code) -> may override; the table of docs/eligibility.md.
 OVERRIDES = {
     AGENT: {"RMA 1006"},
-    SUPERVISOR: {"RMA 1006", "RMA 1015", "RMA 1016", "RMA 1017", "RMA 1019", "RMA 1020"},
+    SUPERVISOR: {
+        "RMA 1006",
+        "RMA 1015",
+        "RMA 1016",
+        "RMA 1017",
+        "RMA 1019",
+        "RMA 1020",
+        "RMA 1024",
+    },
     WAREHOUSE: set(),
 }
 
