@@ -206,8 +206,14 @@ class StoreAdmin(StoreScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         if order is None:
             return {"error": _("No order %(number)s in this store.") % {"number": number}}
         now = timezone.now()
-        live = evaluate_order(order, now=now)
-        drafted = evaluate_order(order, now=now, policy=StorePolicy(draft))
+        channel = form.cleaned_data.get("channel") or None
+        reason = (form.cleaned_data.get("reason") or "").strip()
+        facts = {
+            "channel": channel,
+            "reasons": {line.line_number: reason for line in order.lines.all()} if reason else None,
+        }
+        live = evaluate_order(order, now=now, **facts)
+        drafted = evaluate_order(order, now=now, policy=StorePolicy(draft), **facts)
         return {
             "order": order,
             "lines": [

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from policies import rules as engine
 from policies.versions import BRAND_FIELDS
-from rma.models import OrderStatus, Resolution
+from rma.models import Channel, OrderStatus, Resolution
 from rma.policy import POLICY_DEFAULTS, RETURN_FEE_DEFAULTS, StorePolicy
 
 CONDITION_SLOTS = 3
@@ -357,6 +357,18 @@ RuleFormSet = forms.formset_factory(RuleForm, extra=1, can_delete=True)
 
 class PreviewForm(forms.Form):
     order_number = forms.CharField(label=_("Order number"), required=False, max_length=64)
+    # Rules on the channel or the reason decide only when these are given.
+    channel = forms.ChoiceField(
+        label=_("As asked through"),
+        choices=[("", _("(not known: the order page)")), *Channel.choices],
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("With the reason"),
+        required=False,
+        max_length=64,
+        help_text=_("A reason code, for every line; empty: not known yet."),
+    )
 
 
 class SimulateForm(forms.Form):

@@ -243,3 +243,35 @@ def test_an_invalid_rule_is_named_and_nothing_is_published(login, supervisor, st
     assert "policy.rules[0].when[0].op: 'in' does not compare numbers (use gt, gte, …)" in problems
     assert 'policy.rules[0].then[0]: a block action needs "message"' in problems
     assert not PolicyVersion.objects.exists()
+
+
+def test_preview_with_a_channel_and_reason_lets_those_rules_decide(login, supervisor, store):
+    order = OrderFactory(store=store, order_id="1003")
+    OrderLineFactory(order=order, line_number=1, quantity=1)
+    client = login(supervisor)
+    rule = {
+        "rules-0-name": "No API changed minds",
+        "rules-0-enabled": "on",
+        "rules-0-when_0_field": "channel",
+        "rules-0-when_0_op": "in",
+        "rules-0-when_0_value": "API",
+        "rules-0-when_1_field": "reason",
+        "rules-0-when_1_op": "in",
+        "rules-0-when_1_value": "CHANGED_MIND",
+        "rules-0-then_0_action": "block",
+        "rules-0-then_0_value": "Ask the shop",
+        "preview-order_number": "1003",
+    }
+    unknown = client.post(editor_url(store), editor_data(client, store, action="preview", **rule))
+    assert unknown.context["preview"]["lines"][0]["draft"].eligible
+    data = editor_data(
+        client,
+        store,
+        action="preview",
+        **rule,
+        **{"preview-channel": "API", "preview-reason": "CHANGED_MIND"},
+    )
+    [line] = client.post(editor_url(store), data).context["preview"]["lines"]
+    assert line["draft"].codes == ("RMA 1024",)
+    assert line["live"].eligible
+    assert line["decisions"] == ["blocked: Ask the shop (No API changed minds)"]
