@@ -6,5 +6,6 @@ class LabelsConfig(AppConfig):
     verbose_name = "Return labels"
 
     def ready(self):
-        # Register the tasks in every process, so enqueueing by name finds them.
-        from . import tasks  # noqa: F401
+        # Register the tasks in every process, so enqueueing by name finds them; worker
+        # processes render one label as they start (labels/warmup.py).
+        from . import tasks, warmup  # noqa: F401
