@@ -501,3 +501,10 @@ def test_warehouse_treats_another_stores_return_as_unknown(client, worlds):
     Rma.objects.filter(pk=rma_a.pk).update(status=RmaStatus.AUTHORIZED)
     own = client.get(reverse("warehouse:receive", kwargs={"rma_number": rma_a.rma_number}))
     assert own.status_code == 200
+
+
+def test_every_warehouse_screen_is_covered():
+    from rma.warehouse.urls import urlpatterns
+
+    # The test above opens each of them with another store's return.
+    assert {pattern.name for pattern in urlpatterns} == {"receive_scan", "receive", "resolve"}
