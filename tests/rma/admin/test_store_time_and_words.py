@@ -67,6 +67,8 @@ def test_the_timeline_and_emails_are_in_words(agent, login, berlin_rma):
     assert '<td data-type="rma.authorized">Approved</td>' in page
     assert "Requested → Authorized" in page
     assert '<td data-kind="confirmation">Confirmation</td>' in page
+    # The line's reason in the store's words first, its code beneath.
+    assert 'Too small<br><span class="quiet">TOO_SMALL</span>' in page
 
 
 def test_overrides_are_listed_legibly(agent, login):
