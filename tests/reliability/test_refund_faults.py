@@ -5,9 +5,12 @@ key derived from the RMA. Duplicates that find the claim look again when it laps
 then find the refund done; a worker killed after Stripe made the refund (but before it
 was recorded) leaves a claim that lapses, and the redelivered task asks again with the
 same key, which Stripe answers with the refund it already made.
+
+Nothing here depends on how fast the machine is: Stripe holds its answer until the test
+lets it go (the duplicates have stepped aside, the worker is dead), and the next worker
+starts once Redis holds the killed worker's message past its visibility timeout.
 """
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -20,14 +23,24 @@ from rma.models import RmaEvent, RmaStatus
 from rma.services.actors import Actor
 from rma.services.rma_resolve import LineResolution, rma_resolve
 from tests.factories import OrderLineFactory, RmaFactory, RmaLineFactory
-from tests.payments.stripe_server import API_KEY, FakeStripe, Hold, Sleep
+from tests.payments.stripe_server import API_KEY, FakeStripe, Hold
 
-from .pipeline import QUEUE, WorkerProcess, wait_for, wait_until_idle
+from .pipeline import (
+    QUEUE,
+    WorkerProcess,
+    all_restorable,
+    unacked_tasks,
+    wait_for,
+    wait_until_idle,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 COPIES = 3
-STRIPE_TIMEOUT = 0.5
+# The Stripe client's connect and read timeout (seconds): a held request outlasts the
+# time the test takes to see it and kill its worker many times over. A dead worker's
+# claim lapses 2 x this + 30 s after it was taken.
+STRIPE_TIMEOUT = 5
 # Seconds before Redis hands an unacknowledged message to another worker (2 h in production).
 VISIBILITY_TIMEOUT = 2
 
@@ -80,16 +93,33 @@ def assert_refunded_once(rma, stripe_api) -> Refund:
 
 
 @pytest.fixture
-def short_refund_claims(monkeypatch):
-    """A claim lapses after 1.5 s (the slowest call here takes 0.3 s)."""
-    monkeypatch.setattr(payments.services, "claim_duration", lambda: dt.timedelta(seconds=1.5))
+def deferred_refund_checks(monkeypatch):
+    """Refund tasks that found another worker's claim and would look again when it lapses.
+
+    Recorded instead of scheduled: a live claim lasts well over half a minute, and the
+    test delivers these looks itself once the first copy has finished.
+    """
+    deferred = []
+
+    def record(task_name, countdown, **kwargs):
+        deferred.append((task_name, kwargs))
+        return True
+
+    monkeypatch.setattr(payments.services, "enqueue_later", record)
+    return deferred
+
+
+def refund_succeeded(refund) -> bool:
+    return Refund.objects.filter(pk=refund.pk, status=RefundStatus.SUCCEEDED).exists()
 
 
 def test_duplicated_refund_tasks_run_concurrently_make_one_request(
-    stripe_api, received_rma, short_refund_claims, broker, start_embedded_worker
+    stripe_api, received_rma, deferred_refund_checks, broker, start_embedded_worker, settings
 ):
-    # A slow answer, so the duplicates arrive while the first call is in progress.
-    stripe_api.then(Sleep(0.3))
+    # Stripe makes the refund and keeps the answer until every other copy has found the
+    # first one's claim; the client waits longer than the test could ever hold it.
+    settings.STRIPE_TIMEOUT = 300
+    stripe_api.then(Hold())
     refund = resolve(received_rma)
     for _ in range(COPIES - 1):
         assert _enqueue("payments.execute_refund", refund_id=refund.pk)
@@ -97,13 +127,24 @@ def test_duplicated_refund_tasks_run_concurrently_make_one_request(
     assert broker.llen(QUEUE) >= COPIES
 
     start_embedded_worker(concurrency=2 * COPIES)
-    wait_for(
-        lambda: Refund.objects.filter(pk=refund.pk, status=RefundStatus.SUCCEEDED).exists(),
-        what="the refund",
+    stripe_api.wait_for_requests(1)
+    # Every other copy finds the first one's claim and steps aside, without a request.
+    wait_for(lambda: len(deferred_refund_checks) == COPIES - 1, what="the copies to find the claim")
+    assert deferred_refund_checks == [("payments.execute_refund", {"refund_id": refund.pk})] * (
+        COPIES - 1
     )
+    assert len(stripe_api.requests) == 1
+    stripe_api.release()
+    wait_for(lambda: refund_succeeded(refund), what="the refund")
+    wait_until_idle(broker)
+
+    # The copies look again, as they would once the claim lapsed: nothing is left to do.
+    for task_name, kwargs in deferred_refund_checks:
+        assert _enqueue(task_name, **kwargs)
     wait_until_idle(broker)
 
     assert len(stripe_api.requests) == 1
+    assert len(deferred_refund_checks) == COPIES - 1  # and none of them looks again
     assert assert_refunded_once(received_rma, stripe_api).attempts == 1
 
 
@@ -146,16 +187,23 @@ def test_a_worker_killed_after_stripe_refunded_leads_to_one_refund(
     first.kill()
     stripe_api.release()
     assert len(stripe_api.refunds) == 1
-    assert Refund.objects.get(pk=refund.pk).status == RefundStatus.PENDING
+    # Killed holding its claim (not after giving up on its timeout), and the task not
+    # lost: Redis holds it as delivered to a worker that is gone.
+    held = Refund.objects.get(pk=refund.pk)
+    assert (held.status, held.failure_reason) == (RefundStatus.PENDING, "")
+    assert held.claimed_until is not None
+    assert "payments.execute_refund" in unacked_tasks(broker)
 
-    # The next worker gets the task back once the visibility timeout has passed, waits
-    # for the dead worker's claim to lapse, and asks Stripe again with the same key.
-    worker_process("second")
+    # The next worker, started once the message is past the visibility timeout, gets the
+    # task back, waits for the dead worker's claim to lapse, and asks Stripe again with
+    # the same key.
     wait_for(
-        lambda: Refund.objects.filter(pk=refund.pk, status=RefundStatus.SUCCEEDED).exists(),
-        timeout=120,
-        what="the refund to be recorded",
+        lambda: all_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT),
+        timeout=60,
+        what="the visibility timeout to pass",
     )
+    worker_process("second")
+    wait_for(lambda: refund_succeeded(refund), timeout=150, what="the refund to be recorded")
     wait_until_idle(broker, timeout=60)
 
     assert len(stripe_api.requests) == 2
