@@ -54,7 +54,7 @@ def test_change_pages_are_in_the_store_zone(agent, login, berlin_rma):
     page = client.get(reverse("admin:rma_rma_change", args=[berlin_rma.pk])).content.decode()
     assert "Times are in the store's time zone (Europe/Berlin)." in page
     # The timeline and the date fields, rendered in Berlin: March 2nd, 00:30.
-    assert "March 2, 2026, 12:30 a.m." in page or "2 March 2026 00:30" in page
+    assert page.count("March 2, 2026, 12:30 a.m.") == 2  # created, and the event
     assert "March 1, 2026, 11:30 p.m." not in page
     order_page = client.get(
         reverse("admin:rma_order_change", args=[berlin_rma.order_id])
