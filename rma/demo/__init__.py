@@ -3,7 +3,9 @@
 `demo.json` is an import document (docs/import-format.md) whose timestamps are relative to
 the moment it is loaded: "NOW" is now, "NOW-5d" five days ago, "NOW+1d" tomorrow. So
 the demo always looks the same: the eligible orders stay inside their return window.
-Loading creates no RMAs; RMA 1007 shows once a line has been returned in full.
+These orders have no RMAs; RMA 1007 shows once a line has been returned in full. The
+stores' logos and the products' pictures are files under `static/`. `history.py` adds a
+few weeks of other orders and returns in every status (the dashboard's and timelines').
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ DEMO_NOTES = {
     "3000179360": "RMA 1017: shipped to Hawaii (HI excluded)",
     "3000179370": "RMA 1019: line 1 final sale, line 2 excluded item; line 3 eligible",
     "3000179380": "RMA 1020: gift cards; line 2 also 1019 (GC-50 excluded); line 3 eligible",
+    "3000179390": "RMA 1024 on line 1 (store rule: showroom samples); line 2 eligible",
     "DE-100234": "eligible (EUR, kg/cm); line 3 RMA 1020 (Gutscheine)",
     "DE-100250": "RMA 1006 after 14 days here (20 days: in the US store's window)",
 }

@@ -302,3 +302,25 @@ url = _validated(
     check=_without_credentials,
 )
 timezone_name = simple(_timezone)
+
+# A file on this site: an absolute path, never "//host" (another site).
+SITE_PATH = re.compile(r"/(?!/)[A-Za-z0-9/._~%+-]{0,199}")
+
+
+def _site_path(value):
+    if not isinstance(value, str) or not SITE_PATH.fullmatch(value):
+        raise Invalid(
+            f'"{value}" is not a valid path on this site (letters, digits and / . _ ~ % + -, '
+            "at most 200 characters)"
+        )
+    return value
+
+
+site_path = simple(_site_path)
+
+
+def url_or_site_path(value, where: str, problems: Problems):
+    """An http(s) URL, or a path on this site such as the demo's logos under /static/."""
+    if isinstance(value, str) and value.startswith("/"):
+        return site_path(value, where, problems)
+    return url(value, where, problems)

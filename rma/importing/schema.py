@@ -32,6 +32,7 @@ from .fields import (
     timezone_name,
     upper_code,
     url,
+    url_or_site_path,
 )
 
 # The most units one order line may have. A store sells far fewer per order; a larger
@@ -319,7 +320,7 @@ STORE = {
     "brand_colour": Field(
         text(7, pattern=r"(#[0-9A-Fa-f]{6})?", pattern_hint="a colour like #1A6B3C"), default=""
     ),
-    "logo_url": Field(url, default=""),
+    "logo_url": Field(url_or_site_path, default=""),
     # The store's catalogue, read by the catalogue app.
     "products": Field(_read_products, default=()),
 }

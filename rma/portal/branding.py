@@ -50,8 +50,15 @@ def image_origin(url: str) -> str:
     return f"https://{host}:{port}" if port else f"https://{host}"
 
 
+# A file on this site (the demo stores' logos under /static/): 'self' in the policy already.
+SITE_PATH = re.compile(r"/(?!/)[A-Za-z0-9/._~%+-]*")
+
+
 def secure_url(url: str) -> str:
-    """The URL if the page may load it (https, an origin we can allow), else ""."""
+    """The URL if the page may load it (https, an origin we can allow, or a path on this
+    site), else ""."""
+    if SITE_PATH.fullmatch(url or ""):
+        return url
     return url if image_origin(url) else ""
 
 

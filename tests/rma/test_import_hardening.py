@@ -172,3 +172,12 @@ def test_plain_image_urls_are_still_accepted():
 
     assert Store.objects.get().logo_url.endswith("q=80")
     assert OrderLine.objects.get().image_url == "https://cdn.example.com:8443/a,b.png"
+
+
+def test_a_logo_may_be_a_path_on_this_site_but_never_another_sites():
+    for value in ("//evil.example/logo.svg", "/static/logo.svg;script-src", "/" + "a" * 200):
+        errors = refused(_set("stores.0.logo_url", value))
+        assert any("is not a valid path on this site" in error for error in errors), value
+
+    import_document(_set("stores.0.logo_url", "/static/demo/tms-logo.svg"))
+    assert Store.objects.get().logo_url == "/static/demo/tms-logo.svg"
