@@ -61,7 +61,9 @@ def check_eligibility(*, store: Store, order_id: str, payload: dict) -> dict:
     if order is None:
         raise ApiFault("RMA 1003")
     return eligibility_body(
-        order=order, verdicts=evaluate_order(order, now=timezone.now()), request=payload
+        order=order,
+        verdicts=evaluate_order(order, now=timezone.now(), channel=Channel.API),
+        request=payload,
     )
 
 

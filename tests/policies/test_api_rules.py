@@ -60,3 +60,21 @@ def test_check_eligibility_reports_1024_as_overridable(api, order, ruled):  # no
     assert items["2"]["ineligibility"] == [
         {"code": "RMA 1024", "description": "Return blocked by store rule", "overridable": True}
     ]
+
+
+def test_check_eligibility_knows_its_channel(api, order, store):  # noqa: F811
+    store.policy = {
+        "rules": [
+            {
+                "name": "No API returns",
+                "when": [{"field": "channel", "op": "in", "value": ["API"]}],
+                "then": [{"action": "block", "message": "Use the portal"}],
+            }
+        ]
+    }
+    store.save()
+    reply = api.call("checkEligibility", "json", order_id=order.order_id, method="get")
+    codes = [
+        [entry["code"] for entry in item["ineligibility"]] for item in reply.data()["items"]["item"]
+    ]
+    assert codes == [["RMA 1024"], ["RMA 1024"]]

@@ -268,3 +268,23 @@ def test_the_order_page_shows_the_rules_message_with_1024(client):
     html = client.get(path).content.decode()
     assert 'data-testid="ineligibility-reason">Mugs are final sale. <small class="code">' in html
     assert "RMA 1024" in html
+
+
+def test_the_order_page_knows_it_is_the_portal(client):
+    order = make_order(
+        rules=[
+            rule(
+                "Portal closed",
+                [{"field": "channel", "op": "in", "value": ["PORTAL"]}],
+                [{"action": "block", "message": "Call us to return this."}],
+            )
+        ]
+    )
+    client.post(
+        reverse("portal:lookup"), {"order_number": order.order_id, "contact": "ada@example.com"}
+    )
+    path = reverse(
+        "portal:order", kwargs={"store_code": order.store.code, "order_id": order.order_id}
+    )
+    assert "Call us to return this." in client.get(path).content.decode()
+    assert verdicts(order)[0].eligible  # another channel: the rule does not apply

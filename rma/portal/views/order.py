@@ -34,7 +34,7 @@ from ..wording import long_date
 def order_detail(request, store_code: str, order_id: str):
     order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
     policy = StorePolicy.of(order.store)
-    verdicts = evaluate_order(order, now=timezone.now())
+    verdicts = evaluate_order(order, now=timezone.now(), channel=Channel.PORTAL)
     exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy)
     if request.method != "POST":
         form = ReturnForm(verdicts=verdicts, policy=policy, exchanges=exchanges)
@@ -60,7 +60,7 @@ def order_detail(request, store_code: str, order_id: str):
     except (RmaError, RequestError) as refusal:
         # Show the order as it is now: the refusal may come from a change since it was shown.
         order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
-        verdicts = evaluate_order(order, now=timezone.now())
+        verdicts = evaluate_order(order, now=timezone.now(), channel=Channel.PORTAL)
         exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy)
         form = ReturnForm(
             request.POST, request.FILES, verdicts=verdicts, policy=policy, exchanges=exchanges
@@ -112,7 +112,7 @@ def _order_page(request, order, verdicts, form, *, estimate_only=False):
 def estimate(request, store_code: str, order_id: str):
     """The estimate fragment for what the posted form chooses (the page's script asks)."""
     order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
-    verdicts = evaluate_order(order, now=timezone.now())
+    verdicts = evaluate_order(order, now=timezone.now(), channel=Channel.PORTAL)
     context = {"estimate": order_estimate(order=order, verdicts=verdicts, data=request.POST)}
     return render(request, "portal/includes/estimate.html", context)
 
