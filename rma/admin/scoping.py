@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -249,3 +250,26 @@ class StoreScopedAdminMixin:
         # Django redirects to the index with "does not exist"; another store's object must
         # look exactly like a missing one, and a plain 404 says the least.
         raise Http404
+
+
+def unscoped_admins(site=admin.site) -> list[str]:
+    """Admins on `site` that show a store-bound model without the mixin (a leak)."""
+    return sorted(
+        f"{type(model_admin).__name__} ({model._meta.label})"
+        for model, model_admin in site._registry.items()
+        if store_path_of(model) is not None and not isinstance(model_admin, StoreScopedAdminMixin)
+    )
+
+
+@checks.register(checks.Tags.admin)
+def check_store_scoping(app_configs=None, **kwargs):
+    """Start-up check: every admin of a store-bound model keeps to the user's stores."""
+    return [
+        checks.Error(
+            f"{name} shows rows of a store without StoreScopedAdminMixin: every staff "
+            "user would see every store's rows.",
+            hint="Add rma.admin.scoping.StoreScopedAdminMixin to the admin's bases.",
+            id="rma.E101",
+        )
+        for name in unscoped_admins()
+    ]

@@ -508,3 +508,13 @@ def test_every_warehouse_screen_is_covered():
 
     # The test above opens each of them with another store's return.
     assert {pattern.name for pattern in urlpatterns} == {"receive_scan", "receive", "resolve"}
+
+
+def test_an_unscoped_admin_of_store_data_fails_the_start_up_check():
+    from rma.admin.scoping import check_store_scoping, unscoped_admins
+
+    assert check_store_scoping() == []
+    site = admin.AdminSite(name="leaky")
+    site.register(Rma)
+    site.register(Store, REGISTRY[Store].__class__)
+    assert unscoped_admins(site) == ["ModelAdmin (rma.Rma)"]
