@@ -13,7 +13,7 @@ from payments.adapters import (
 from payments.adapters.none import NoRefundService
 from payments.adapters.stripe import StripeRefundService
 
-from .stripe_server import API_KEY, Answer, Sleep
+from .stripe_server import API_KEY, Answer, Hold
 
 
 def request(intent: str, amount: int = 1935, key: str = "rma-refund-TMSUS-R1") -> RefundRequest:
@@ -119,9 +119,14 @@ def test_connection_refused_is_transient(stripe_api, settings):
 
 def test_a_timeout_is_transient(stripe_api, settings):
     settings.STRIPE_TIMEOUT = 0.2
-    stripe_api.then(Sleep(1.0))
-    with pytest.raises(TransientRefundError):
-        StripeRefundService().refund(request(stripe_api.payment_intent(5000)))
+    # Stripe keeps its answer until released: only the client's timeout can end the wait.
+    stripe_api.then(Hold())
+    try:
+        with pytest.raises(TransientRefundError, match="Stripe unavailable"):
+            StripeRefundService().refund(request(stripe_api.payment_intent(5000)))
+        stripe_api.wait_for_requests(1)  # it reached Stripe, which never answered
+    finally:
+        stripe_api.release()
 
 
 def test_the_service_is_chosen_by_setting(settings, stripe_api):
