@@ -2,8 +2,8 @@
 
 Permissions are created here first (they normally appear only after `migrate` finishes, in
 `post_migrate`), so the groups get their permissions on a fresh database too. Running it
-again is harmless: missing permissions and groups are added, each group's permissions are
-set to exactly the list below.
+again is harmless: missing permissions and groups are added, each group's permissions of
+this app are set to exactly the list below (other apps' grants stay).
 """
 
 from django.contrib.auth.management import create_permissions
@@ -80,7 +80,9 @@ def create_groups(apps, schema_editor=None):
         if missing:
             raise RuntimeError(f"Group {name!r}: unknown permissions {missing}")
         group, _ = Group.objects.using(using).get_or_create(name=name)
-        group.permissions.set([available[codename] for codename in codenames])
+        # Permissions of other apps, granted by their own migrations, stay.
+        others = list(group.permissions.exclude(content_type__app_label="rma"))
+        group.permissions.set([*others, *(available[codename] for codename in codenames)])
 
 
 def delete_groups(apps, schema_editor):
