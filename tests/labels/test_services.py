@@ -20,6 +20,9 @@ from tests.labels.conftest import TINY_PDF, FakeLabelService, add_line
 
 pytestmark = pytest.mark.django_db
 
+# Seconds a thread of the concurrency test may wait: a bound for a hang, never a time limit.
+BOUND = 60
+
 
 def events(rma, type_):
     return list(RmaEvent.objects.filter(rma=rma, type=type_))
@@ -325,11 +328,14 @@ def test_concurrent_tasks_call_the_service_once(rma, monkeypatch):
     started, release = threading.Event(), threading.Event()
     service = FakeLabelService()
 
-    def slow_issue(request):
-        started.set()
-        release.wait(5)
+    def held_issue(request):
+        # Only the first call is held, until the second task has finished: the overlap
+        # does not depend on how fast the machine is. (Bounded: never a hung test run.)
+        if not started.is_set():
+            started.set()
+            release.wait(BOUND)
 
-    service.on_issue = slow_issue
+    service.on_issue = held_issue
     monkeypatch.setattr("labels.services.get_label_service", lambda: service)
     results = {}
 
@@ -341,13 +347,16 @@ def test_concurrent_tasks_call_the_service_once(rma, monkeypatch):
 
     first = threading.Thread(target=worker, args=("first",))
     first.start()
-    assert started.wait(5)
+    assert started.wait(BOUND)
     second = threading.Thread(target=worker, args=("second",))
     second.start()
-    second.join(5)
+    second.join(BOUND)
+    finished_while_held = not second.is_alive()
     release.set()
-    first.join(5)
+    first.join(BOUND)
 
+    assert finished_while_held, "the second task waited for the first one's call"
+    assert not first.is_alive()
     assert results["second"] is None
     assert results["first"].status == LabelStatus.ISSUED
     assert len(service.requests) == 1
