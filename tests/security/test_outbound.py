@@ -26,6 +26,10 @@ from tests.factories import WebhookEndpointFactory, rma_with_lines
 from tests.labels.conftest import TINY_PDF
 from tests.labels.samples import label_request
 
+# Client timeout (seconds) for calls the loopback server must answer: a bound for a hang,
+# generous so that a loaded machine never turns an answer into a timeout.
+LOCAL_TIMEOUT = 30
+
 
 class InternalService:
     """An HTTP server on 127.0.0.1 answering every path; `on_request` runs before it answers."""
@@ -132,7 +136,7 @@ def test_internal_service_is_not_reached_by_address_or_by_name(guarded, internal
     # "localhost" is a name: only resolving it at send time shows it is loopback (the
     # same as a DNS name that rebinds to 127.0.0.1 after the URL was checked).
     with pytest.raises(outbound.AddressNotAllowed) as refused:
-        outbound.request("GET", internal.url("/admin", host=host), timeout=2)
+        outbound.request("GET", internal.url("/admin", host=host), timeout=LOCAL_TIMEOUT)
     assert internal.paths == []
     assert outbound.error_summary(refused.value) == outbound.NOT_ALLOWED_MESSAGE
     assert "127.0.0.1" not in outbound.error_summary(refused.value)
@@ -141,21 +145,21 @@ def test_internal_service_is_not_reached_by_address_or_by_name(guarded, internal
 def test_redirects_are_never_followed(settings, internal):
     settings.ALLOW_PRIVATE_OUTBOUND = True
     internal.replies["/moved"] = (302, b"")
-    response = outbound.request("GET", internal.url("/moved"), timeout=2)
+    response = outbound.request("GET", internal.url("/moved"), timeout=LOCAL_TIMEOUT)
     assert response.status_code == 302
     assert internal.paths == ["/moved"]
 
 
 def test_allow_private_outbound_lets_local_development_reach_local_services(settings, internal):
     settings.ALLOW_PRIVATE_OUTBOUND = True
-    response = outbound.request("GET", internal.url("/health"), timeout=2)
+    response = outbound.request("GET", internal.url("/health"), timeout=LOCAL_TIMEOUT)
     assert (response.status_code, response.content) == (200, b"internal secrets")
     assert internal.paths == ["/health"]
 
 
 def test_a_refused_address_is_a_request_error_for_generic_callers(guarded, internal):
     with pytest.raises(requests.RequestException):
-        outbound.request("GET", internal.url(), timeout=2)
+        outbound.request("GET", internal.url(), timeout=LOCAL_TIMEOUT)
 
 
 # --- webhooks --------------------------------------------------------------------------
@@ -203,7 +207,7 @@ def test_webhook_by_host_name_resolving_to_loopback_is_refused(guarded, internal
 
 
 def test_label_service_url_on_an_internal_address_is_refused(guarded, internal):
-    service = HttpLabelService(url=internal.url("/labels"), api_key="key", timeout=2)
+    service = HttpLabelService(url=internal.url("/labels"), api_key="key", timeout=LOCAL_TIMEOUT)
     with pytest.raises(PermanentLabelError) as refused:
         service.issue(label_request())
     assert internal.paths == []
@@ -232,7 +236,7 @@ def test_label_url_answered_by_the_service_is_checked_when_it_is_fetched(setting
             settings.ALLOW_PRIVATE_OUTBOUND = False
 
     internal.on_request = guard_on
-    service = HttpLabelService(url=internal.url("/labels"), api_key="key", timeout=2)
+    service = HttpLabelService(url=internal.url("/labels"), api_key="key", timeout=LOCAL_TIMEOUT)
 
     with pytest.raises(PermanentLabelError) as refused:
         service.issue(label_request())
@@ -246,7 +250,6 @@ def test_label_service_is_reached_when_private_outbound_is_allowed(settings, int
     answer = {"carrier": "UPS", "trackingNumber": "1Z1", "labelPdf": base64.b64encode(TINY_PDF)}
     answer["labelPdf"] = answer["labelPdf"].decode()
     internal.replies["/labels"] = (200, json.dumps(answer).encode())
-    issued = HttpLabelService(url=internal.url("/labels"), api_key="k", timeout=2).issue(
-        label_request()
-    )
+    service = HttpLabelService(url=internal.url("/labels"), api_key="k", timeout=LOCAL_TIMEOUT)
+    issued = service.issue(label_request())
     assert issued.pdf == TINY_PDF
