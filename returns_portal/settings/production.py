@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from returns_portal.secret_keys import check_secret_key
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, MEDIA_ROOT, STATIC_ROOT, env
+from .base import BASE_DIR, CACHES, DATABASES, MEDIA_ROOT, STATIC_ROOT, env
 
 # A key that is short, or written anywhere in the code base (settings default, compose
 # file, examples, docs), is refused: anyone could sign links with it.
@@ -24,6 +24,12 @@ DEBUG = False
 # no more than this one connection; see docs/operations.md for sizing.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+# Sessions read from the shared Redis cache and written through to the database: each
+# portal page reads its session without a database query, and a flushed or restarted
+# Redis loses no session (the row is read again). Only with the shared cache: a cache
+# per process would serve a session another process has since changed.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
