@@ -8,26 +8,25 @@ finds the dead process's claim on the label, looks again when it lapses, and the
 is issued once and the confirmation sent once.
 """
 
-import json
 import os
 import signal
-import time
 
 import pytest
 
 from labels.models import ReturnLabel
+from rma.models import LabelStatus
 
-from .conftest import LABEL_API_KEY, LABEL_TIMEOUT
+from .conftest import LABEL_API_KEY
 from .label_server import Hold
 from .pipeline import (
     QUEUE,
-    UNACKED,
-    UNACKED_INDEX,
     WorkerProcess,
+    all_restorable,
     assert_issued_once,
     confirmation_sent,
     emails_in,
     request_return,
+    unacked_tasks,
     wait_for,
     wait_until_idle,
 )
@@ -36,6 +35,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 # Seconds before Redis hands an unacknowledged message to another worker (2 h in production).
 VISIBILITY_TIMEOUT = 2
+# The workers' label service timeout (seconds): a held call outlasts the time the test
+# takes to see it and kill its worker many times over. A dead worker's claim lapses
+# 4 x this + 30 s after it was taken.
+WORKER_LABEL_TIMEOUT = 3
 
 
 @pytest.fixture
@@ -60,7 +63,7 @@ def worker_process(celery_app, label_service, email_dir, tmp_path):
                 "LABEL_SERVICE": "http",
                 "LABEL_SERVICE_URL": label_service.url,
                 "LABEL_SERVICE_API_KEY": LABEL_API_KEY,
-                "LABEL_SERVICE_TIMEOUT": str(LABEL_TIMEOUT),
+                "LABEL_SERVICE_TIMEOUT": str(WORKER_LABEL_TIMEOUT),
                 "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
                 "EMAIL_FILE_PATH": str(email_dir),
             },
@@ -74,15 +77,11 @@ def worker_process(celery_app, label_service, email_dir, tmp_path):
         print(f"--- worker {worker.name} ---\n{worker.log()}")  # shown when the test fails
 
 
-def unacked_tasks(broker) -> list[str]:
-    """The task names of the messages Redis holds as delivered but not acknowledged."""
-    return [json.loads(value)[0]["headers"]["task"] for value in broker.hgetall(UNACKED).values()]
-
-
-def restorable(broker) -> list:
-    """Unacknowledged messages delivered longer than the visibility timeout ago: those a
-    starting worker puts back in the queue (kombu scores each with its delivery time)."""
-    return broker.zrangebyscore(UNACKED_INDEX, "-inf", time.time() - VISIBILITY_TIMEOUT)
+def assert_killed_holding_the_claim(rma) -> None:
+    """The worker died while the service held its call, not after giving up on its timeout."""
+    label = ReturnLabel.objects.get(rma=rma)
+    assert (label.status, label.failure_reason) == (LabelStatus.PENDING, "")
+    assert label.claimed_until is not None
 
 
 def test_a_task_whose_worker_is_killed_is_redelivered_and_done_once(
@@ -96,12 +95,17 @@ def test_a_task_whose_worker_is_killed_is_redelivered_and_done_once(
     label_service.wait_for_calls(1, timeout=60)
     first_worker.kill()
     label_service.release()
+    assert_killed_holding_the_claim(rma)
     # Not lost: Redis still holds the label task, delivered to a worker that is gone.
     assert broker.llen(QUEUE) == 0
     assert unacked_tasks(broker) == ["rma.issue_label"]
 
     # A worker starting after the visibility timeout restores the message and runs it.
-    wait_for(lambda: restorable(broker), timeout=60, what="the visibility timeout to pass")
+    wait_for(
+        lambda: all_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT),
+        timeout=60,
+        what="the visibility timeout to pass",
+    )
     worker_process("second", env=short_visibility)
     wait_for(lambda: confirmation_sent(rma), timeout=90, what="the confirmation email")
     wait_until_idle(broker)
@@ -123,6 +127,7 @@ def test_a_task_whose_pool_process_is_killed_is_requeued_at_once_and_done_once(
     [pool_process] = worker.pool_processes()
     os.kill(pool_process, signal.SIGKILL)
     label_service.release()
+    assert_killed_holding_the_claim(rma)
 
     wait_for(lambda: confirmation_sent(rma), timeout=90, what="the confirmation email")
     wait_until_idle(broker)
