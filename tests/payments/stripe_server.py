@@ -8,9 +8,10 @@ an `idempotency_error`), a `refund` object on success and `{"error": {"type", "c
 "message", "param"}}` on failure (400 invalid request, 401 bad key, 429 rate limit,
 500 API error). Known PaymentIntents have an amount that refunds cannot exceed.
 
-Tests script what the next requests get: `Answer(status, type)`, `Sleep(seconds)`
-(longer than the client's timeout), `Hold()` (the refund is made, the answer waits
-until `release()`: a worker killed meanwhile never hears of it).
+Tests script what the next requests get: `Answer(status, type)`, or `Hold()` (the
+refund is made, the answer waits until `release()`: a client that times out or a
+worker killed meanwhile never hears of it). Nothing here sleeps: a slow Stripe is a
+held answer, so no test depends on how fast the machine is.
 """
 
 from __future__ import annotations
@@ -33,11 +34,6 @@ class Answer:
     type: str = "api_error"
     code: str = ""
     message: str = "Scripted error"
-
-
-@dataclass(frozen=True)
-class Sleep:
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -220,8 +216,6 @@ class FakeStripe:
                 with fake._lock:
                     fake.requests.append(request)
                     action = fake._script.popleft() if fake._script else None
-                if isinstance(action, Sleep):
-                    time.sleep(action.seconds)
                 status, body, headers = fake._handle(request, action)
                 if isinstance(action, Hold):
                     fake._released.wait(timeout=60)
