@@ -352,6 +352,33 @@ def generate_section(results) -> list[str]:
     ]
 
 
+def layers_section(results) -> list[str]:
+    if not results.layers:
+        return []
+    names = list(results.layers)
+    layers: list[str] = []
+    for figures in results.layers.values():
+        layers += [layer for layer in figures["layers"] if layer not in layers]
+    rows = [
+        [layer] + [f"{results.layers[name]['layers'].get(layer, 0) * 100:.0f} %" for name in names]
+        for layer in layers
+    ]
+    rows.append(
+        ["In-process median, unprofiled"] + [ms(results.layers[n]["ms"]) + " ms" for n in names]
+    )
+    return [
+        "## Where the time goes",
+        "",
+        f"bench/breakdown.py: {results.plan.profile_runs} in-process requests each (Django's "
+        "test client, production settings and middleware, the bench database, no gunicorn), "
+        "under cProfile; each function's own time added to its layer, as a share of the "
+        "profiled time. cProfile slows Python more than waiting, so Python layers read a "
+        "little high.",
+        "",
+        *table(["Layer", *names], rows),
+    ]
+
+
 def connections_section(results) -> list[str]:
     if not results.connections:
         return []
@@ -593,6 +620,7 @@ def render(results, previous: str = "") -> str:
         per_line_section,
         query_sources_section,
         generate_section,
+        layers_section,
         lookup_section,
         connections_section,
         labels_section,

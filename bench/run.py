@@ -56,7 +56,7 @@ import django  # noqa: E402
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from bench import budgets, dataset, diagnose, loadtest, report, server  # noqa: E402
+from bench import breakdown, budgets, dataset, diagnose, loadtest, report, server  # noqa: E402
 from bench.loadgen import Client, Response, Samples, interleaved  # noqa: E402
 
 SMALL_ORDERS, LARGE_ORDERS = 1_000, 1_000_000
@@ -72,13 +72,15 @@ class Plan:
     generate_requests: int  # generateRMA requests (one fresh order each), after warm_up
     lookup_runs: int
     connection_runs: int
+    profile_runs: int
     label_runs: int
     large: bool
     load_test: loadtest.Plan
 
 
-FULL = Plan("full", 300, 20, 300, 300, 200, 200, large=True, load_test=loadtest.FULL)
-QUICK = Plan("quick", 60, 8, 60, 80, 40, 40, large=False, load_test=loadtest.QUICK)
+FULL = Plan("full", 300, 20, 300, 300, 200, 100, 200, large=True, load_test=loadtest.FULL)
+QUICK = Plan("quick", 60, 8, 60, 80, 40, 20, 40, large=False, load_test=loadtest.QUICK)
+PROFILE_WARM_UP = 10
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Results:
     lookup: dict[str, Samples] = field(default_factory=dict)
     lookup_plans: dict[str, str] = field(default_factory=dict)
     connections: dict[str, Samples] = field(default_factory=dict)
+    layers: dict[str, dict] = field(default_factory=dict)
     load_test: loadtest.Result | None = None
     labels: dict[str, float] | None = None
     budgets: list[budgets.Budget] = field(default_factory=list)
@@ -179,7 +182,8 @@ def static_files_stale() -> bool:
 
 
 def generate_orders_needed(plan: Plan) -> int:
-    return plan.generate_requests + plan.warm_up
+    """Latency runs (warm-up included), then the in-process breakdown's own orders."""
+    return plan.generate_requests + plan.warm_up + PROFILE_WARM_UP + 2 * plan.profile_runs
 
 
 def create_api_key() -> str:
@@ -417,6 +421,70 @@ def measure_lookup(ports: dict[str, int], plain: dict[str, int], results: Result
     results.lookup = interleaved(cases, runs=results.plan.lookup_runs, warm_up=results.plan.warm_up)
 
 
+@contextlib.contextmanager
+def publishing_to(broker: str):
+    """The harness's own Celery app publishes to `broker` instead of running tasks eagerly
+    (the harness process started without a broker), as the web processes do."""
+    from returns_portal.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager, app.conf.broker_url = False, broker
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
+def measure_layers(results: Results, broker: str) -> None:
+    """In-process, by layer (breakdown.py): checkEligibility and the portal order page at
+    100 lines, generateRMA on orders of its own (its tasks published to `broker`)."""
+    from django.test import Client as TestClient
+
+    plan = results.plan
+    order_id = dataset.per_line_order_id(100)
+    api = TestClient()
+    eligibility = api_path(order_id, "checkEligibility")
+    cases = {
+        "checkEligibility, 100 lines": lambda: api.get(
+            eligibility, headers={"apikey": results.api_key}, secure=True
+        ),
+    }
+    browser = TestClient()
+    found = browser.post(
+        "/", {"order_number": order_id, "contact": dataset.lookup_email(1)}, secure=True
+    )
+    if found.status_code == 302:
+        cases["Portal order page, 100 lines"] = lambda: browser.get(
+            portal_path(order_id), secure=True
+        )
+    first = plan.generate_requests + plan.warm_up + 1
+    indexes = iter(range(first, generate_orders_needed(plan) + 1))
+    run = uuid.uuid4().hex[:8]
+
+    def generate():
+        index = next(indexes)
+        order = dataset.generate_order_id(index)
+        return api.post(
+            api_path(order, "generateRMA"),
+            generate_body(order, f"layers-{run}-{index}"),
+            content_type="application/json",
+            headers={"apikey": results.api_key},
+            secure=True,
+        )
+
+    if "generate" not in results.missing:
+        cases["generateRMA, 1 line"] = generate
+    with publishing_to(broker):
+        for name, send in cases.items():
+            results.layers[name] = breakdown.breakdown(
+                send, runs=plan.profile_runs, warm_up=PROFILE_WARM_UP
+            )
+
+
 # Database connection set-ups compared on checkEligibility (1 line), by environment.
 CONNECTION_SETUPS = {
     "new connection per request (CONN_MAX_AGE=0)": {"CONN_MAX_AGE": "0"},
@@ -550,6 +618,8 @@ def main(argv: list[str]) -> int:
                             )
                         )
                     measure_lookup(lookup_ports, plain, results)
+            with phase(results, "where the time goes (in-process)"):
+                measure_layers(results, env["CELERY_BROKER_URL"])
             with phase(results, "database connections"):
                 measure_connections(env, ready, results)
             if not options.no_load_test:
