@@ -30,8 +30,8 @@ COPIES = 3
 def deferred_label_checks(monkeypatch):
     """Label tasks that found another worker's claim and would look again when it lapses.
 
-    Recorded instead of scheduled: a live claim lasts half a minute, and the test
-    delivers these looks itself once the first copy has finished.
+    Recorded instead of scheduled: a live claim lasts well over half a minute, and the
+    test delivers these looks itself once the first copy has finished.
     """
     deferred = []
 
@@ -51,7 +51,11 @@ def test_duplicated_label_and_email_tasks_run_concurrently_do_everything_once(
     start_embedded_worker,
     sent_emails,
     order,
+    settings,
 ):
+    # The client waits longer than the test could ever hold the first call: only the
+    # test's release ends it, never a timeout racing the copies.
+    settings.LABEL_SERVICE_TIMEOUT = 300
     label_service.then(Hold())
     rma = request_return(order)
     notification = Notification.objects.get(rma=rma)
