@@ -17,6 +17,7 @@ from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from .models import ApiKey, Store
+from .prepared import Prepared
 
 KEY_MARK = "rp_"
 PREFIX_LENGTH = len(KEY_MARK) + 8
@@ -39,6 +40,24 @@ def api_key_create(*, store: Store, name: str) -> tuple[ApiKey, str]:
     return api_key, raw_key
 
 
+# Compiled once per process (rma/prepared.py): every API request runs it.
+_STORE_WITH_KEY = Prepared(
+    lambda *, store_code, prefix: (
+        Store.objects.filter(code=store_code)
+        .annotate(
+            matching_key=FilteredRelation(
+                "api_keys",
+                condition=Q(api_keys__prefix=prefix, api_keys__revoked_at__isnull=True),
+            )
+        )
+        .select_related("matching_key")
+        .order_by("pk")[:1]
+    ),
+    store_code=str,
+    prefix=str,
+)
+
+
 def api_key_authenticate(
     *, store_code: str, raw_key: str | None
 ) -> tuple[Store | None, ApiKey | None]:
@@ -52,19 +71,10 @@ def api_key_authenticate(
     well_formed = isinstance(raw_key, str) and raw_key.startswith(KEY_MARK)
     # A prefix no key has (every stored one is PREFIX_LENGTH long) when there is no key.
     prefix = raw_key[:PREFIX_LENGTH] if well_formed else ""
-    store = (
-        Store.objects.filter(code=store_code)
-        .annotate(
-            matching_key=FilteredRelation(
-                "api_keys",
-                condition=Q(api_keys__prefix=prefix, api_keys__revoked_at__isnull=True),
-            )
-        )
-        .select_related("matching_key")
-        .first()
-    )
-    if store is None:
+    found = _STORE_WITH_KEY.run(store_code=store_code, prefix=prefix)
+    if not found:
         return None, None
+    store = found[0]
     # select_related sets the attribute only when the join found a key.
     api_key = getattr(store, "matching_key", None)
     expected = api_key.key_hash if api_key else _NO_KEY_HASH

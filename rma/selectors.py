@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from .models import EligibilityOverride, Order, OrderLine, Rma, RmaLine, RmaStatus
 from .numbers import normalise_rma_number
+from .prepared import Prepared
 
 # RMAs in these states hold their requested quantity; RESOLVED ones hold what was received.
 HOLDING_STATUSES = (RmaStatus.REQUESTED, RmaStatus.AUTHORIZED, RmaStatus.RECEIVED)
@@ -168,9 +169,40 @@ def orders_for_eligibility() -> QuerySet[Order]:
     )
 
 
+# The two statements of `order_for_eligibility`, compiled once per process (rma/prepared.py):
+# what `orders_for_eligibility().filter(...)` and its prefetch run, without building and
+# compiling them on every checkEligibility.
+_ORDER_FOR_ELIGIBILITY = Prepared(
+    lambda *, store_id, order_id: (
+        Order.objects.select_related("store")
+        .annotate(customer_return_moments=customer_return_moments())
+        .filter(store_id=store_id, order_id=order_id)
+    ),
+    store_id=int,
+    order_id=str,
+)
+_LINES_FOR_ELIGIBILITY = Prepared(
+    lambda *, order_pk: order_lines_for_eligibility().filter(order_id=order_pk), order_pk=int
+)
+
+
 def order_for_eligibility(*, store, order_id: str) -> Order | None:
-    """One store's order by its number, ready for `eligibility.evaluate_order`."""
-    return orders_for_eligibility().filter(store=store, order_id=order_id).first()
+    """One store's order by its number, ready for `eligibility.evaluate_order`: the same
+    instances as `orders_for_eligibility().filter(store=store, order_id=order_id).first()`
+    (its lines in `order.lines.all()`), in the same two queries."""
+    found = _ORDER_FOR_ELIGIBILITY.run(store_id=store.pk, order_id=order_id)
+    if not found:
+        return None
+    order = found[0]
+    lines = _LINES_FOR_ELIGIBILITY.run(order_pk=order.pk)
+    for line in lines:
+        line.order = order
+    # As prefetch_related leaves them: `order.lines.all()` answers from these rows.
+    prefetched = OrderLine.objects.all()
+    prefetched._result_cache = lines
+    prefetched._prefetch_done = True
+    order._prefetched_objects_cache = {OrderLine.order.field.remote_field.cache_name: prefetched}
+    return order
 
 
 def orders_matching_number(order_number: str) -> QuerySet[Order]:

@@ -1,0 +1,118 @@
+"""Prepared querysets (rma/prepared.py) return what the queryset would, compiled once."""
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from rma.models import Order
+from rma.prepared import Prepared
+from rma.selectors import order_for_eligibility, orders_for_eligibility
+from tests.factories import (
+    EligibilityOverrideFactory,
+    OrderFactory,
+    OrderLineFactory,
+    RmaFactory,
+    RmaLineFactory,
+    StoreFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+class Counting:
+    """A queryset builder that counts how often it is called."""
+
+    def __init__(self, build):
+        self.build, self.calls = build, 0
+
+    def __call__(self, **values):
+        self.calls += 1
+        return self.build(**values)
+
+
+def orders_of(*, store_id, order_id):
+    return (
+        Order.objects.select_related("store")
+        .annotate(store_name=F("store__name"))
+        .filter(store_id=store_id, order_id=order_id)
+    )
+
+
+def test_runs_return_the_querysets_rows_with_related_rows_and_annotations():
+    first, second = OrderFactory(order_id="A-1"), OrderFactory(order_id="B-2")
+    prepared = Prepared(orders_of, store_id=int, order_id=str)
+
+    for order in (first, second, first):
+        [found] = prepared.run(store_id=order.store_id, order_id=order.order_id)
+        assert found.pk == order.pk
+        assert found.store_name == order.store.name
+        with CaptureQueriesContext(connection) as queries:
+            assert found.store.code == order.store.code  # came with the row
+        assert len(queries) == 0
+    assert prepared.run(store_id=first.store_id, order_id="B-2") == []
+
+
+def test_the_queryset_is_built_and_compiled_once():
+    order = OrderFactory()
+    build = Counting(orders_of)
+    prepared = Prepared(build, store_id=int, order_id=str)
+
+    for _ in range(3):
+        assert prepared.run(store_id=order.store_id, order_id=order.order_id) == [order]
+
+    assert build.calls == 1
+
+
+def test_a_value_of_another_type_is_run_as_an_ordinary_queryset():
+    OrderFactory(order_id="A-1")
+    build = Counting(orders_of)
+    prepared = Prepared(build, store_id=int, order_id=str)
+    prepared.run(store_id=1, order_id="A-1")
+
+    # None would compile to IS NULL, a different statement.
+    assert prepared.run(store_id=1, order_id=None) == []
+    assert build.calls == 2
+
+
+def test_a_statement_shaped_by_its_values_is_never_replayed():
+    order = OrderFactory(order_id="A-1")
+    # The value appears twice in the statement: no single place to put it.
+    build = Counting(
+        lambda *, order_id: Order.objects.filter(order_id=order_id, customer_name__gte=order_id)
+    )
+    prepared = Prepared(build, order_id=str)
+
+    assert prepared.run(order_id="A-1") == list(
+        Order.objects.filter(order_id="A-1", customer_name__gte="A-1")
+    )
+    prepared.run(order_id=order.order_id)
+    assert build.calls == 3  # the probe, then every run
+
+
+def test_order_for_eligibility_matches_the_queryset_it_replaces():
+    store = StoreFactory()
+    order = OrderFactory(store=store)
+    for number in (2, 1, 3):
+        line = OrderLineFactory(order=order, line_number=number, quantity=3)
+        EligibilityOverrideFactory(order_line=line)
+    RmaLineFactory(rma=RmaFactory(order=order), order_line=order.lines.get(line_number=1))
+
+    expected = orders_for_eligibility().filter(store=store, order_id=order.order_id).first()
+    fetched = order_for_eligibility(store=store, order_id=order.order_id)
+
+    assert fetched.pk == expected.pk
+    assert fetched.customer_return_moments == expected.customer_return_moments
+    with CaptureQueriesContext(connection) as queries:
+        lines = list(fetched.lines.all())
+        assert all(line.order is fetched for line in lines)
+    assert len(queries) == 0
+    assert [
+        (line.line_number, line.held_quantity, [o.pk for o in line.all_overrides]) for line in lines
+    ] == [
+        (line.line_number, line.held_quantity, [o.pk for o in line.all_overrides])
+        for line in expected.lines.all()
+    ]
+    assert [line.line_number for line in lines] == [1, 2, 3]
+    assert order_for_eligibility(store=store, order_id="no such order") is None
+    assert order_for_eligibility(store=StoreFactory(), order_id=order.order_id) is None
