@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from functools import cache
 
 from django.db.models import (
@@ -186,14 +187,37 @@ _LINES_FOR_ELIGIBILITY = Prepared(
 )
 
 
+_ORDER_FOR_ELIGIBILITY_BY_STORE_CODE = Prepared(
+    lambda *, store_code, order_id: (
+        Order.objects.select_related("store")
+        .annotate(customer_return_moments=customer_return_moments())
+        .filter(store__code=store_code, order_id=order_id)
+    ),
+    store_code=str,
+    order_id=str,
+)
+
+
 def order_for_eligibility(*, store, order_id: str) -> Order | None:
     """One store's order by its number, ready for `eligibility.evaluate_order`: the same
     instances as `orders_for_eligibility().filter(store=store, order_id=order_id).first()`
     (its lines in `order.lines.all()`), in the same two queries."""
     found = _ORDER_FOR_ELIGIBILITY.run(store_id=store.pk, order_id=order_id)
-    if not found:
+    return _with_lines(found[0]) if found else None
+
+
+def order_for_eligibility_by_store_code(
+    *, store_code: str, order_id: str, among: Collection[int] | None = None
+) -> Order | None:
+    """As `order_for_eligibility`, by the store's code; None (without reading its lines)
+    when the order's id is not `among` those given."""
+    found = _ORDER_FOR_ELIGIBILITY_BY_STORE_CODE.run(store_code=store_code, order_id=order_id)
+    if not found or (among is not None and found[0].pk not in among):
         return None
-    order = found[0]
+    return _with_lines(found[0])
+
+
+def _with_lines(order: Order) -> Order:
     lines = _LINES_FOR_ELIGIBILITY.run(order_pk=order.pk)
     for line in lines:
         line.order = order

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from rma.models import Order
-from rma.selectors import orders_for_eligibility
+from rma.selectors import order_for_eligibility_by_store_code
 
 ORDERS_KEY = "portal.orders"
 LAST_LOOKUP_KEY = "portal.last-lookup"
@@ -33,10 +33,8 @@ def last_lookup_order_ids(request) -> list[int]:
 
 def granted_order_or_404(request, *, store_code: str, order_id: str) -> Order:
     """The order, ready for eligibility, if this session was granted it; else 404."""
-    order = (
-        orders_for_eligibility()
-        .filter(store__code=store_code, order_id=order_id, pk__in=granted_order_ids(request))
-        .first()
+    order = order_for_eligibility_by_store_code(
+        store_code=store_code, order_id=order_id, among=granted_order_ids(request)
     )
     if order is None:
         raise Http404

@@ -7,7 +7,11 @@ from django.test.utils import CaptureQueriesContext
 
 from rma.models import Order
 from rma.prepared import Prepared
-from rma.selectors import order_for_eligibility, orders_for_eligibility
+from rma.selectors import (
+    order_for_eligibility,
+    order_for_eligibility_by_store_code,
+    orders_for_eligibility,
+)
 from tests.factories import (
     EligibilityOverrideFactory,
     OrderFactory,
@@ -116,3 +120,23 @@ def test_order_for_eligibility_matches_the_queryset_it_replaces():
     assert [line.line_number for line in lines] == [1, 2, 3]
     assert order_for_eligibility(store=store, order_id="no such order") is None
     assert order_for_eligibility(store=StoreFactory(), order_id=order.order_id) is None
+
+
+def test_by_store_code_an_order_not_among_those_given_is_none_without_reading_lines():
+    order = OrderFactory()
+    OrderLineFactory(order=order, line_number=1)
+    code = order.store.code
+
+    fetched = order_for_eligibility_by_store_code(
+        store_code=code, order_id=order.order_id, among=[order.pk]
+    )
+    assert fetched.pk == order.pk and [line.line_number for line in fetched.lines.all()] == [1]
+    with CaptureQueriesContext(connection) as queries:
+        assert (
+            order_for_eligibility_by_store_code(
+                store_code=code, order_id=order.order_id, among=[order.pk + 1]
+            )
+            is None
+        )
+    assert len(queries) == 1
+    assert order_for_eligibility_by_store_code(store_code="OTHER", order_id=order.order_id) is None
