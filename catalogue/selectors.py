@@ -174,3 +174,35 @@ def attach_exchanges(rma_lines) -> list:
         line.exchange = found.get(line.pk)
         line.exchange_text = exchange_label(line.exchange) if line.exchange else ""
     return rma_lines
+
+
+def exchange_choice_label(option: ExchangeOption, *, currency: str = "") -> str:
+    """An exchange option for an agent's list, e.g.
+    "TEE-1-L: Organic tee (Size: L, Colour: Blue), 25.00 USD, 3 in stock"."""
+    described = f"{option.title} ({option.options_label})" if option.options_label else option.title
+    price = f"{option.price} {currency}".strip()
+    return f"{option.item_id}: {described}, {price}, {option.stock} in stock"
+
+
+def exchange_choices_for_agents(line_options: LineExchangeOptions | None, *, currency: str):
+    """(item id, label) of the variants an agent may choose for a line: those available,
+    in catalogue order."""
+    if line_options is None:
+        return []
+    return [
+        (option.item_id, exchange_choice_label(option, currency=currency))
+        for option in line_options.available_options
+    ]
+
+
+def exchange_options_of_eligible_lines(*, order: Order, verdicts, policy) -> dict:
+    """Per line number of each eligible line (`rma.eligibility` verdicts) that has variants
+    to offer, its `LineExchangeOptions`; empty when the store does not offer EXCHANGE.
+    For the portal's picker and the agents' screens: one query, whatever the catalogue."""
+    if "EXCHANGE" not in policy.resolutions:
+        return {}
+    lines = [verdict.line for verdict in verdicts if verdict.eligible]
+    if not lines:
+        return {}
+    by_line = exchange_options_for_order(order=order, lines=lines)
+    return {line.line_number: by_line[line.pk] for line in lines if by_line[line.pk].options}

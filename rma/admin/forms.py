@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from catalogue.selectors import exchange_choices_for_agents
 from rma.eligibility import RULES
 from rma.models import Resolution
 from rma.policy import StorePolicy
@@ -47,8 +48,11 @@ class CreateReturnForm(forms.Form):
         help_text=_("What the customer told you; shown with the return."),
     )
 
-    def __init__(self, *args, verdicts, policy: StorePolicy, **kwargs):
+    def __init__(self, *args, verdicts, policy: StorePolicy, exchanges=None, currency="", **kwargs):
+        """`exchanges`: per line number, the line's exchange choices (`LineExchangeOptions`
+        of `catalogue.selectors.exchange_options_for_order`), when the store offers EXCHANGE."""
         super().__init__(*args, **kwargs)
+        exchanges = exchanges or {}
         labels = dict(Resolution.choices)
         self.fields["resolution"].choices = [
             (value, labels.get(value, value)) for value in policy.resolutions
@@ -80,6 +84,17 @@ class CreateReturnForm(forms.Form):
                 max_length=2000,
                 widget=forms.TextInput(attrs={"aria-label": _("Comment, line %s") % number}),
             )
+            if choices := exchange_choices_for_agents(exchanges.get(number), currency=currency):
+                # The variants in stock and within the price paid; the service checks again.
+                self.fields[self.exchange_field(number)] = forms.ChoiceField(
+                    label=_("Exchange for"),
+                    choices=[("", "—"), *choices],
+                    required=False,
+                    widget=forms.Select(attrs={"aria-label": _("Exchange for, line %s") % number}),
+                )
+        self.has_exchanges = any(
+            self.exchange_field(number) in self.fields for number in self.line_numbers
+        )
 
     @staticmethod
     def quantity_field(number: int) -> str:
@@ -89,8 +104,22 @@ class CreateReturnForm(forms.Form):
     def reason_field(number: int) -> str:
         return f"line-{number}-reason"
 
+    @staticmethod
+    def exchange_field(number: int) -> str:
+        return f"line-{number}-exchange"
+
+    @classmethod
+    def failure_field(cls, failure) -> str:
+        """The field a line refusal of the request service belongs to."""
+        if failure.code == "RMA 1023":
+            return cls.exchange_field(failure.line_number)
+        return cls.quantity_field(failure.line_number)
+
     def line_fields(self, number: int) -> dict:
-        return {name: self[f"line-{number}-{name}"] for name in ("quantity", "reason", "comment")}
+        fields = {name: self[f"line-{number}-{name}"] for name in ("quantity", "reason", "comment")}
+        if self.exchange_field(number) in self.fields:
+            fields["exchange"] = self[self.exchange_field(number)]
+        return fields
 
     def clean(self):
         cleaned = super().clean()
@@ -99,6 +128,13 @@ class CreateReturnForm(forms.Form):
             quantity = cleaned.get(self.quantity_field(number)) or 0
             if quantity and not cleaned.get(self.reason_field(number)):
                 self.add_error(self.reason_field(number), _("Choose a reason for this item."))
+            if cleaned.get(self.exchange_field(number)) and (
+                cleaned.get("resolution") != Resolution.EXCHANGE
+            ):
+                self.add_error(
+                    self.exchange_field(number),
+                    _("An item to exchange for needs the Exchange resolution."),
+                )
             chosen += bool(quantity)
         if not chosen and not self.errors:
             raise forms.ValidationError(_("Enter a quantity for at least one item."))
@@ -112,6 +148,7 @@ class CreateReturnForm(forms.Form):
                 quantity=data[self.quantity_field(number)],
                 reason_code=data[self.reason_field(number)],
                 comment=data[f"line-{number}-comment"],
+                exchange_item_id=data.get(self.exchange_field(number)) or "",
             )
             for number in self.line_numbers
             if data.get(self.quantity_field(number))

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from catalogue.selectors import exchange_options_of_eligible_lines
 from rma.eligibility import can_override, evaluate_order
 from rma.errors import RequestError, RmaError
 from rma.followups import line_returnable_notify
@@ -145,10 +146,13 @@ def create_return_view(model_admin, request, object_id):
         raise PermissionDenied
     order = _order_or_404(request, object_id)
     verdicts = evaluate_order(order, now=timezone.now())
+    policy = StorePolicy.of(order.store)
     form = CreateReturnForm(
         request.POST if request.method == "POST" else None,
         verdicts=verdicts,
-        policy=StorePolicy.of(order.store),
+        policy=policy,
+        exchanges=exchange_options_of_eligible_lines(order=order, verdicts=verdicts, policy=policy),
+        currency=order.store.currency,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -163,9 +167,11 @@ def create_return_view(model_admin, request, object_id):
         except RmaError as error:
             for failure in error.items or []:
                 form.add_service_error(
-                    CreateReturnForm.quantity_field(failure.line_number),
+                    CreateReturnForm.failure_field(failure),
                     f"{failure.code} {failure.description}",
                 )
+            if error.detail:  # e.g. which exchange rule failed
+                form.add_error(None, error.detail)
             if not error.items:
                 form.add_error(None, f"{error.code} {error.description}")
         except RequestError as error:

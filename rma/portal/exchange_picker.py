@@ -13,9 +13,8 @@ from __future__ import annotations
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
-from catalogue.selectors import exchange_options_for_order
+from catalogue.selectors import exchange_options_of_eligible_lines
 from payments.money import MoneyError, format_money
-from rma.models import Resolution
 
 from .branding import secure_url
 
@@ -102,10 +101,4 @@ def with_exchange_pickers(lines: list[dict], *, form, verdicts, currency: str) -
 def exchange_choices(*, order, verdicts, policy) -> dict:
     """Per line number of an eligible line, its exchange choices (`LineExchangeOptions`);
     empty when the store does not offer EXCHANGE. One query, whatever the catalogue."""
-    if Resolution.EXCHANGE not in policy.resolutions:
-        return {}
-    lines = [verdict.line for verdict in verdicts if verdict.eligible]
-    if not lines:
-        return {}
-    by_line = exchange_options_for_order(order=order, lines=lines)
-    return {line.line_number: by_line[line.pk] for line in lines if by_line[line.pk].options}
+    return exchange_options_of_eligible_lines(order=order, verdicts=verdicts, policy=policy)

@@ -12,6 +12,12 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from catalogue.selectors import (
+    attach_exchanges,
+    exchange_choice_label,
+    exchange_choices_for_agents,
+    exchange_options_for_order,
+)
 from rma.admin.scoping import may_see_store
 from rma.models import Condition, Disposition, Resolution, Rma, RmaLine, RmaStatus
 from rma.numbers import normalise_rma_number
@@ -416,13 +422,58 @@ class ResolveForm(_LinesForm):
                 max_length=64,
                 widget=forms.TextInput(attrs={"data-for": "STORE_CREDIT"}),
             ),
-            "replacement_item_id": forms.CharField(
-                label=_("Replacement item id"),
+            # A choice of the catalogue's variants, not free text: those in stock and within
+            # the price paid, plus the one the shopper asked for (its stock is set aside).
+            "replacement_item_id": forms.ChoiceField(
+                label=_("Replacement item"),
+                choices=[("", _("— the same item (replacement) —")), *self.variants_for(line)],
                 required=False,
-                max_length=64,
-                widget=forms.TextInput(attrs={"data-for": "EXCHANGE REPLACEMENT"}),
+                widget=forms.Select(attrs={"data-for": "EXCHANGE REPLACEMENT"}),
+                initial=line.replacement_item_id,
             ),
         }
+
+    def variants_for(self, line: RmaLine) -> list[tuple[str, str]]:
+        """The variants an agent may choose for a line (one query for the whole RMA)."""
+        if not hasattr(self, "_exchange_options"):
+            self._exchange_options = exchange_options_for_order(
+                order=self.rma.order, lines=[each.order_line for each in self.lines]
+            )
+            self._exchanges = {
+                each.pk: each.exchange for each in attach_exchanges(self.lines) if each.exchange
+            }
+        options = self._exchange_options.get(line.order_line_id)
+        currency = self.rma.store.currency
+        choices = exchange_choices_for_agents(options, currency=currency)
+        reservation = self._exchanges.get(line.pk)
+        if reservation and reservation.variant.item_id not in dict(choices):
+            asked = next(
+                (
+                    o
+                    for o in (options.options if options else ())
+                    if o.item_id == reservation.variant.item_id
+                ),
+                None,
+            )
+            label = (
+                exchange_choice_label(asked, currency=currency)
+                if asked
+                else reservation.variant.item_id
+            )
+            choices.insert(0, (reservation.variant.item_id, label))
+        return choices
+
+    def exchange_unit_price(self, line: RmaLine, item_id: str):
+        """The replacement's price per unit: the reservation's when it is the variant the
+        shopper asked for, else the catalogue's; None when unknown."""
+        reservation = getattr(self, "_exchanges", {}).get(line.pk)
+        if reservation and reservation.variant.item_id == item_id:
+            return reservation.unit_price
+        options = getattr(self, "_exchange_options", {}).get(line.order_line_id)
+        for option in options.options if options else ():
+            if option.item_id == item_id:
+                return option.price
+        return None
 
     def rows(self) -> list[LineRow]:
         rows = super().rows()
@@ -438,6 +489,12 @@ class ResolveForm(_LinesForm):
                 store_credit_amount=self.value(line, "store_credit_amount"),
                 store_credit_code=self.value(line, "store_credit_code"),
                 replacement_item_id=self.value(line, "replacement_item_id"),
+                # So the refund of a cheaper variant's difference agrees with the estimate.
+                exchange_unit_price=self.exchange_unit_price(
+                    line, self.value(line, "replacement_item_id")
+                )
+                if self.value(line, "outcome") == Resolution.EXCHANGE
+                else None,
             )
             for line in self.lines
         ]

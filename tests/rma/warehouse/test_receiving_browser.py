@@ -5,6 +5,7 @@ in a thread of this process, so the locmem outbox and the eager tasks are shared
 """
 
 import io
+from decimal import Decimal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -15,6 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from rma.models import LabelStatus, RmaEvent, RmaLine, RmaPhoto, RmaStatus
+from tests.catalogue.factories import ProductFactory, VariantFactory
 
 from .conftest import user_with
 from .test_views import lines, wrong_check_character
@@ -250,6 +252,16 @@ def received(rma):
 def test_resolve_with_the_refund_preview_and_outcome_fields(page, rma):
     received(rma)
     first = lines(rma)[0]
+    # The item is in the store's catalogue: the exchange is a choice of its variants.
+    product = ProductFactory(store=rma.store, title="Laptop case")
+    VariantFactory(product=product, item_id=first.order_line.item_id, price=Decimal("39.99"))
+    VariantFactory(
+        product=product,
+        item_id="SKU-LARGER",
+        options=[["Size", "L"]],
+        price=Decimal("39.99"),
+        stock=2,
+    )
     user_with("resolve_rma", username="resolver")
     log_in(page, "resolver", next_url=f"/warehouse/resolve/{rma.rma_number}/")
     expect(page).to_have_title(f"Resolve {rma.rma_number} · Resolving returns · Returns")
@@ -270,8 +282,8 @@ def test_resolve_with_the_refund_preview_and_outcome_fields(page, rma):
     outcome.select_option("EXCHANGE")
     expect(replacement).to_be_visible()
     expect(credit_code).to_be_hidden()
-    replacement.fill("SKU-LARGER")
-    replacement.press("Enter")
+    replacement.select_option("SKU-LARGER")
+    page.get_by_role("button", name="Resolve return").click()
 
     expect(page.get_by_role("status")).to_contain_text(f"Return {rma.rma_number} is resolved.")
     expect(page.get_by_test_id("resolved-line")).to_have_count(2)
