@@ -237,7 +237,7 @@ def write_plot(result: Result, path: Path) -> None:
             )
         parts.append(
             f'<text x="{offset + panel / 2}" y="{bottom + 34}" text-anchor="middle">'
-            f"users (closed loop, no think time) — {unit}</text>"
+            f"users (doubling each step; no think time) — {unit}</text>"
         )
 
     def series(

@@ -175,5 +175,6 @@ def gunicorn(
         _wait_for(ready, what=f"gunicorn ({name})", process=process)
         yield port
     finally:
-        _stop(process)
+        # To the master only: it stops its workers gracefully.
+        _stop(process, whole_group=False)
         log.close()
