@@ -50,6 +50,7 @@ NOTIFICATION_KINDS = sorted(
         "received_at_counter",
         "label_reissued",
         "line_returnable",
+        "exchange_released",
         *NOTIFICATION_FOR_STATUS.values(),
     }
 )

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from catalogue.selectors import attach_exchanges
 from rma.models import LabelStatus, Notification, Rma, RmaPhoto, RmaStatus
 from rma.policy import StorePolicy
 from rma.selectors import rma_lines_queryset
@@ -246,6 +247,7 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
                 (_("Resolve"), optional_reverse("warehouse:resolve", rma_number=rma.rma_number))
             )
         lines = list(rma_lines_queryset().filter(rma=rma).prefetch_related("photos"))
+        attach_exchanges(lines)  # each line's exchange, if any: one query
         can_see_photos = user.has_perm("rma.view_rmaphoto")
         policy = StorePolicy.of(rma.store)
         return {
@@ -255,6 +257,7 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
                 {
                     "line": line,
                     "reason": policy.reason_text(line.reason_code, given=line.reason_description),
+                    "exchange": line.exchange,
                     "photos": [
                         reverse("admin:rma_rma_photo", args=[rma.pk, photo.pk])
                         for photo in line.photos.all()

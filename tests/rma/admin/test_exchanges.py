@@ -168,3 +168,13 @@ def test_free_text_is_no_longer_accepted(client, received_exchange):
     assert f"line-{line.pk}-replacement_item_id" in response.context["form"].errors
     line.refresh_from_db()
     assert line.outcome == ""
+
+
+def test_the_rma_page_shows_the_exchange_and_where_it_stands(agent, login, received_exchange):
+    html = (
+        login(agent)
+        .get(reverse("admin:rma_rma_change", args=[received_exchange.pk]))
+        .content.decode()
+    )
+    assert 'data-testid="exchange">Exchange for: TEE-S (Organic tee (Size: S)), Replacement' in html
+    assert "Replacement released" in html  # the event in the timeline too
