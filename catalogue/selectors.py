@@ -206,3 +206,25 @@ def exchange_options_of_eligible_lines(*, order: Order, verdicts, policy) -> dic
         return {}
     by_line = exchange_options_for_order(order=order, lines=lines)
     return {line.line_number: by_line[line.pk] for line in lines if by_line[line.pk].options}
+
+
+def variant_price(*, order_line: OrderLine, item_id: str) -> Decimal | None:
+    """The price of the variant `item_id` in the store of the line's order; None when the
+    catalogue does not have it. One query."""
+    return (
+        Variant.objects.filter(
+            item_id=item_id,
+            store_id=Order.objects.filter(pk=order_line.order_id).values("store_id")[:1],
+        )
+        .values_list("price", flat=True)
+        .first()
+    )
+
+
+def exchange_of(rma_line) -> ExchangeReservation | None:
+    """The RMA line's exchange reservation, or None; no query when it was loaded with the
+    line (`select_related("exchange_reservation")`, or written in this request)."""
+    try:
+        return rma_line.exchange_reservation
+    except ExchangeReservation.DoesNotExist:
+        return None

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from catalogue.selectors import exchange_of, variant_price
 from payments import money
 from payments.estimate import MONEY_RESOLUTIONS, Estimate, EstimateLine, estimate_return
 from rma.models import OrderLine, Resolution, Rma, RmaLine, RmaStatus
@@ -50,13 +51,21 @@ class RequestGroup:
 
 
 def requested_exchange_price(requested, order_line: OrderLine) -> Decimal | None:
-    """The replacement's unit price for a line being requested (`RequestedLine`)."""
-    return getattr(requested, "exchange_unit_price", None)
+    """The replacement's unit price for a line being requested (`RequestedLine`): as the
+    request service quoted it, else the catalogue's price of `exchange_item_id` (one query;
+    None when the item is not in the store's catalogue)."""
+    price = getattr(requested, "exchange_unit_price", None)
+    item_id = getattr(requested, "exchange_item_id", "")
+    if price is not None or not item_id:
+        return price
+    return variant_price(order_line=order_line, item_id=item_id)
 
 
 def rma_line_exchange_price(rma_line: RmaLine) -> Decimal | None:
-    """The replacement's unit price for a line of an existing RMA."""
-    return getattr(rma_line, "exchange_unit_price", None)
+    """The replacement's unit price for a line of an existing RMA: its exchange
+    reservation's (loaded with the line by `rma.selectors.rma_lines_queryset`)."""
+    reservation = exchange_of(rma_line)
+    return reservation.unit_price if reservation is not None else None
 
 
 # --- Already returned ----------------------------------------------------------------------

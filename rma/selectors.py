@@ -255,7 +255,10 @@ def rmas_with_lines() -> QuerySet[Rma]:
 
 
 def rma_lines_queryset() -> QuerySet[RmaLine]:
-    return RmaLine.objects.select_related("order_line").order_by("order_line__line_number")
+    # With the line's exchange, if any (a left join): the estimates price it.
+    return RmaLine.objects.select_related("order_line", "exchange_reservation").order_by(
+        "order_line__line_number"
+    )
 
 
 def rma_by_number(rma_number: str) -> Rma | None:

@@ -41,6 +41,8 @@ def posted_lines(data, verdicts) -> list[RequestedLine]:
                 line_number=verdict.line_number,
                 quantity=int(quantity),
                 reason_code=str(data.get(f"{name}reason") or ""),
+                # Priced only for an exchange (a cheaper variant refunds the difference).
+                exchange_item_id=str(data.get(f"{name}exchange") or "")[:64],
             )
         )
     return lines

@@ -20,6 +20,7 @@ from catalogue.services import (
 )
 from rma import followups
 from rma.errors import RmaError
+from rma.estimates import units_returned
 from rma.models import Rma, RmaLine, RmaStatus
 from rma.policy import StorePolicy
 
@@ -28,12 +29,6 @@ from .actors import Actor
 # The statuses that end a return without its exchange: the stock goes back.
 RELEASING_STATUSES = frozenset({RmaStatus.CANCELLED, RmaStatus.REJECTED, RmaStatus.EXPIRED})
 EXCHANGE_RELEASED_EMAIL = "exchange_released"
-
-
-def units_returned_before(verdict) -> int:
-    """Units of the verdict's line held or returned by earlier RMAs (for the pricing of
-    the units exchanged now: the last unit of a line carries its rounding remainder)."""
-    return max(0, getattr(verdict.line, "held_quantity", 0) or 0)
 
 
 def exchange_quotes(
@@ -47,16 +42,20 @@ def exchange_quotes(
     """
     quotes: dict[int, ExchangeQuote] = {}
     refusals: list[RmaError] = []
-    for requested in lines:
-        if not requested.exchange_item_id:
-            continue
+    exchanged = [requested for requested in lines if requested.exchange_item_id]
+    if not exchanged:
+        return quotes, refusals
+    # Units returned before, as the estimate and the resolution count them (which unit
+    # carries the line's rounding remainder).
+    already = units_returned(verdicts[each.line_number].line.pk for each in exchanged)
+    for requested in exchanged:
         verdict = verdicts[requested.line_number]
         try:
             quotes[requested.line_number] = exchange_check(
                 order_line=verdict.line,
                 item_id=requested.exchange_item_id,
                 quantity=requested.quantity,
-                already_returned=units_returned_before(verdict),
+                already_returned=already.get(verdict.line.pk, 0),
             )
         except RmaError as refusal:
             refusals.append(refusal)
@@ -73,6 +72,12 @@ def exchange_reserve_lines(*, rma_lines: Sequence[RmaLine], quotes: dict[int, Ex
         (line for line in rma_lines if line.order_line.line_number in quotes),
         key=lambda line: (quotes[line.order_line.line_number].variant.pk, line.pk),
     )
+    # The lines without an exchange: known to have none, so reading it costs no query.
+    no_exchange = RmaLine._meta.get_field("exchange_reservation")
+    for rma_line in rma_lines:
+        if rma_line.order_line.line_number not in quotes:
+            no_exchange.set_cached_value(rma_line, None)
+    already = units_returned(line.order_line_id for line in exchanged) if exchanged else {}
     for rma_line in exchanged:
         quote = quotes[rma_line.order_line.line_number]
         reservations.append(
@@ -80,7 +85,7 @@ def exchange_reserve_lines(*, rma_lines: Sequence[RmaLine], quotes: dict[int, Ex
                 rma_line=rma_line,
                 variant=quote.variant,
                 quantity=rma_line.quantity,
-                already_returned=getattr(quote.order_line, "held_quantity", 0) or 0,
+                already_returned=already.get(rma_line.order_line_id, 0),
             )
         )
     return reservations

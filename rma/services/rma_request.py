@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -51,6 +52,8 @@ class RequestedLine:
     reason_description: str = ""
     # The variant (SKU) wanted instead, when the resolution is EXCHANGE (catalogue app).
     exchange_item_id: str = ""
+    # Its price per unit, when known (the estimate refunds a cheaper variant's difference).
+    exchange_unit_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,13 @@ def rma_request(
             lines=[line for line in lines if line.line_number not in failing], verdicts=verdicts
         )
         failures += [failure for refusal in refusals for failure in refusal.items]
+        # The estimate prices each exchange at its variant's price (no query: quoted).
+        lines = [
+            replace(line, exchange_unit_price=quotes[line.line_number].variant.price)
+            if line.line_number in quotes
+            else line
+            for line in lines
+        ]
         if failures:
             first_code = min(failures, key=lambda f: f.code != "RMA 1005").code
             detail = "; ".join(refusal.detail for refusal in refusals if refusal.detail)

@@ -184,3 +184,20 @@ def test_an_unavailable_choice_is_refused_on_the_picker(granted_client, order, t
         "TEE-1-L": 3,
         "TEE-1-XL": 0,
     }
+
+
+def test_the_page_estimate_refunds_the_chosen_cheaper_variants_difference(order):
+    from django.http import QueryDict
+    from django.utils import timezone
+
+    from rma.eligibility import evaluate_order
+    from rma.portal.estimate import order_estimate
+    from rma.selectors import order_for_eligibility
+
+    order = order_for_eligibility(store=order.store, order_id=order.order_id)
+    verdicts = evaluate_order(order, now=timezone.now())
+    data = QueryDict(mutable=True)
+    data.update(exchange_post(**{"line-1-exchange": "TEE-1-S"}))
+    assert order_estimate(order=order, verdicts=verdicts, data=data)["total"] == Decimal("6.00")
+    data["line-1-exchange"] = "TEE-1-L"
+    assert order_estimate(order=order, verdicts=verdicts, data=data)["total"] == Decimal("0.00")

@@ -271,3 +271,37 @@ def test_a_refund_request_touches_no_stock(order, tee):
         "TEE-1-S": 2,
         "TEE-1-XL": 5,
     }
+
+
+def test_the_estimate_refunds_a_cheaper_variants_difference(order, tee):
+    from rma.estimates import rma_estimates
+    from rma.selectors import rmas_with_lines
+
+    [rma] = request(order, RequestedLine(1, 1, "TOO_SMALL", exchange_item_id="TEE-1-S"))
+    reservation = ExchangeReservation.objects.get(rma_line__rma=rma)
+    # As requested (the lines written in this request) and as read back.
+    assert rma_estimates([rma])[rma.pk].total == reservation.price_difference == Decimal("6.00")
+    fetched = rmas_with_lines().get(pk=rma.pk)
+    assert rma_estimates([fetched])[rma.pk].total == Decimal("6.00")
+
+
+def test_the_same_price_exchange_gives_nothing_back(order, tee):
+    from rma.estimates import rma_estimates
+
+    [rma] = request(order, RequestedLine(1, 1, "TOO_SMALL", exchange_item_id="TEE-1-L"))
+    assert rma_estimates([rma])[rma.pk].total == Decimal("0.00")
+
+
+def test_estimates_read_the_exchanges_with_the_lines(order, tee, django_assert_num_queries):
+    from rma.estimates import rma_estimates
+    from rma.selectors import rmas_with_lines
+
+    [rma] = request(
+        order,
+        RequestedLine(1, 1, "TOO_SMALL", exchange_item_id="TEE-1-S"),
+        RequestedLine(2, 1, "TOO_SMALL"),
+    )
+    fetched = list(rmas_with_lines().filter(pk=rma.pk))
+    with django_assert_num_queries(1):  # the earlier returns; the exchanges came along
+        estimates = rma_estimates(fetched)
+    assert estimates[rma.pk].line(RmaLine.objects.get(rma=rma, order_line__line_number=1).pk)
