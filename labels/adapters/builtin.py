@@ -173,10 +173,18 @@ def label_html(request: LabelRequest, *, carrier: str, tracking_number: str) -> 
 
 
 def render_pdf(html: str) -> bytes:
-    """A PDF of label HTML with the cached stylesheet and fonts, fetching nothing."""
+    """A PDF of label HTML with the cached stylesheet and fonts, fetching nothing.
+
+    Its streams are left uncompressed: compressing them took about 4 % of a label's
+    render (0.4 ms of 10.6, measured in random order) to save about 5 KB of 12 KB.
+    """
     renderer = _renderer()
     document = HTML(string=html, url_fetcher=renderer.url_fetcher)
-    return document.write_pdf(stylesheets=[renderer.stylesheet], font_config=renderer.font_config)
+    return document.write_pdf(
+        stylesheets=[renderer.stylesheet],
+        font_config=renderer.font_config,
+        uncompressed_pdf=True,
+    )
 
 
 class BuiltinLabelService(LabelService):
