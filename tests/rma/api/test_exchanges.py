@@ -167,3 +167,8 @@ def test_an_exchange_item_that_is_not_text_is_invalid(api, tee_order, tee):
     reply = api.call("generateRMA", "json", body, order_id="3000200001")
     assert reply.status == 400
     assert reply.fault()["code"] == "RMA 1001"
+
+
+def test_the_openapi_schema_describes_exchange_item_id(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+    assert schema.count("exchangeItemId") >= 2  # in the request item and the response item

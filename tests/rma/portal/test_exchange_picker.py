@@ -201,3 +201,12 @@ def test_the_page_estimate_refunds_the_chosen_cheaper_variants_difference(order)
     assert order_estimate(order=order, verdicts=verdicts, data=data)["total"] == Decimal("6.00")
     data["line-1-exchange"] = "TEE-1-L"
     assert order_estimate(order=order, verdicts=verdicts, data=data)["total"] == Decimal("0.00")
+
+
+def test_the_picker_speaks_german(granted_client, order):
+    from django.conf import settings
+
+    granted_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    picker = picker_html(granted_client.get(order_path(order)).content.decode())
+    assert "Falls Sie einen Umtausch wählen" in picker
+    assert ">Nicht vorrätig</span>" in picker
