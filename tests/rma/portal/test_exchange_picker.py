@@ -210,3 +210,19 @@ def test_the_picker_speaks_german(granted_client, order):
     picker = picker_html(granted_client.get(order_path(order)).content.decode())
     assert "Falls Sie einen Umtausch wählen" in picker
     assert ">Nicht vorrätig</span>" in picker
+
+
+def test_the_status_page_shows_the_replacement_on_its_way_after_receipt(granted_client, order):
+    from rma.services.actors import Actor
+    from rma.services.rma_receive import ReceivedLine, rma_receive
+
+    granted_client.post(order_path(order), exchange_post())
+    rma = Rma.objects.get()
+    line = RmaLine.objects.get(rma=rma)
+    rma_receive(
+        rma=rma, actor=Actor.system("dock"), lines=[ReceivedLine(line.pk, 1, "AS_NEW", "RESTOCK")]
+    )
+    html = granted_client.get(status_path(rma)).content.decode()
+    assert "On its way to you" in html
+    assert 'data-event="rma.exchange_released"' in html
+    assert "Replacement on its way" in html
