@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import transaction
@@ -23,6 +23,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalogue.selectors import exchanges_of_rma_lines
 from payments import money
 from payments.estimate import Estimate, EstimateLine, LineEstimate, estimate_return
 from payments.services import PaymentError, refund_request, store_credit_issue
@@ -191,6 +192,26 @@ def _check_decision(line: RmaLine, decision: LineResolution, currency: str) -> N
             )
 
 
+def _with_reserved_prices(lines: Sequence[LineResolution]) -> list[LineResolution]:
+    """Exchanges given without `exchange_unit_price` for the variant the shopper reserved
+    take the reservation's price (one query when there is such a line), so the difference
+    refunded is the one estimated whichever way into the service."""
+    wanting = [
+        decision.rma_line_id
+        for decision in lines
+        if decision.outcome == Resolution.EXCHANGE and decision.exchange_unit_price is None
+    ]
+    reserved = exchanges_of_rma_lines(wanting) if wanting else {}
+    priced = []
+    for decision in lines:
+        reservation = reserved.get(decision.rma_line_id)
+        item_id = (decision.replacement_item_id or "").strip()
+        if reservation is not None and reservation.variant.item_id == item_id:
+            decision = replace(decision, exchange_unit_price=reservation.unit_price)
+        priced.append(decision)
+    return priced
+
+
 def _agent_credit_amount(given, itemised: LineEstimate, field: str, currency: str) -> Decimal:
     """An amount the agent set: 0 … the value received plus the store's bonus."""
     try:
@@ -318,6 +339,7 @@ def rma_resolve(
     currency = locked.store.currency
     for decision in lines:
         _check_decision(by_id[decision.rma_line_id], decision, currency)
+    lines = _with_reserved_prices(lines)
 
     already = units_already_returned(
         rma=locked, order_line_ids=[line.order_line_id for line in by_id.values()]

@@ -305,3 +305,19 @@ def test_estimates_read_the_exchanges_with_the_lines(order, tee, django_assert_n
     with django_assert_num_queries(1):  # the earlier returns; the exchanges came along
         estimates = rma_estimates(fetched)
     assert estimates[rma.pk].line(RmaLine.objects.get(rma=rma, order_line__line_number=1).pk)
+
+
+def test_resolving_an_exchange_takes_the_reserved_price_when_none_is_given(order, tee):
+    from rma.services.rma_resolve import LineResolution, rma_resolve
+
+    [rma] = request(order, RequestedLine(1, 1, "TOO_SMALL", exchange_item_id="TEE-1-S"))
+    line = RmaLine.objects.get(rma=rma)
+    rma_receive(rma=rma, actor=AGENT, lines=received(rma))
+    rma_resolve(
+        rma=rma,
+        actor=AGENT,
+        lines=[LineResolution(line.pk, "EXCHANGE", replacement_item_id="TEE-1-S")],
+    )
+    line.refresh_from_db()
+    assert (line.outcome, line.replacement_item_id) == ("EXCHANGE", "TEE-1-S")
+    assert line.refund_amount == Decimal("6.00")  # 25.00 paid, 19.00 the replacement
