@@ -59,6 +59,8 @@ class Step:
     total: Row
     rows: list[Row]
     queued_after: int | None  # Celery tasks waiting in Redis when the step ended
+    rmas: int = 0  # RMAs in the database when the step ended (all steps so far)
+    labels: int = 0  # of which with their label issued by the worker
 
 
 @dataclass
@@ -112,6 +114,15 @@ def _queued(broker: str) -> int | None:
         return int(client.llen("celery"))
     finally:
         client.close()
+
+
+def _rmas_and_labels(database_url: str) -> tuple[int, int]:
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        return connection.execute(
+            "SELECT count(*), count(*) FILTER (WHERE label_status = 'ISSUED') FROM rma_rma"
+        ).fetchone()
 
 
 def run(plan: Plan, *, environment: dict[str, str], api_key: str, database_url: str) -> Result:

@@ -406,6 +406,26 @@ def connections_section(results) -> list[str]:
     ]
 
 
+def first_label_section(results) -> list[str]:
+    if not results.first_label:
+        return []
+    rows = [
+        [name, "-" if warm == 0 else f"{warm:.2f} s", f"{first * 1000:.0f} ms"]
+        for name, (warm, first) in results.first_label.items()
+    ]
+    return [
+        "## First label after a process starts",
+        "",
+        "bench/first_label.py: a fresh Python process per run (3 each, median), Django set "
+        "up, then one label rendered as a task or an eager request renders it. The warm-up "
+        "(labels/warmup.py) is paid at process start, outside any request or task. On a "
+        "machine whose font cache is cold (a new container), the first label without it "
+        "takes seconds; here the system's font cache is warm.",
+        "",
+        *table(["Process", "Warm-up at start", "First label"], rows),
+    ]
+
+
 def load_test_section(results) -> list[str]:
     load = results.load_test
     if load is None:
@@ -425,7 +445,8 @@ def load_test_section(results) -> list[str]:
         "shopper its own address (`X-Forwarded-For` with `TRUSTED_PROXY_COUNT=1`, as "
         "behind one proxy), so the shipped limits stay on and no look-up fails; the "
         "settings are production's. Celery queued = tasks waiting in Redis when the step "
-        "ended (the worker shares the cores, so follow-up work lags at saturation).",
+        "ended; RMAs and labels issued so far are counted in the database then (the worker "
+        "shares the cores with everything else, so follow-up work lags under load).",
         "",
         "![Throughput and latency against users](loadtest.svg)",
         "",
@@ -441,6 +462,8 @@ def load_test_section(results) -> list[str]:
             f"{step.total.p95:.0f}",
             f"{step.total.p99:.0f}",
             "-" if step.queued_after is None else str(step.queued_after),
+            f"{step.rmas:,}",
+            f"{step.labels:,}",
         ]
         for step in load.steps
     ]
@@ -455,6 +478,8 @@ def load_test_section(results) -> list[str]:
             "p95 ms",
             "p99 ms",
             "Celery queued",
+            "RMAs so far",
+            "Labels issued so far",
         ],
         rows,
     )
@@ -624,6 +649,7 @@ def render(results, previous: str = "") -> str:
         lookup_section,
         connections_section,
         labels_section,
+        first_label_section,
         load_test_section,
     ):
         part = section(results)

@@ -56,7 +56,16 @@ import django  # noqa: E402
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from bench import breakdown, budgets, dataset, diagnose, loadtest, report, server  # noqa: E402
+from bench import (  # noqa: E402
+    breakdown,
+    budgets,
+    dataset,
+    diagnose,
+    first_label,
+    loadtest,
+    report,
+    server,
+)
 from bench.loadgen import Client, Response, Samples, interleaved  # noqa: E402
 
 SMALL_ORDERS, LARGE_ORDERS = 1_000, 1_000_000
@@ -98,6 +107,7 @@ class Results:
     layers: dict[str, dict] = field(default_factory=dict)
     load_test: loadtest.Result | None = None
     labels: dict[str, float] | None = None
+    first_label: dict[str, tuple[float, float]] = field(default_factory=dict)
     budgets: list[budgets.Budget] = field(default_factory=list)
     facts: dict[str, object] = field(default_factory=dict)
 
@@ -632,6 +642,8 @@ def main(argv: list[str]) -> int:
                     )
         with phase(results, "label render"):
             measure_labels(results)
+        with phase(results, "first label of a process"):
+            results.first_label = first_label.measure()
         with phase(results, "time budgets"):
             measure_budgets(plain, results)
     finally:
