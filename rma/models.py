@@ -24,6 +24,9 @@ class Store(models.Model):
     policy = models.JSONField(default=dict, blank=True)
     brand_colour = models.CharField(max_length=7, blank=True)
     logo_url = models.URLField(blank=True)
+    # The language the store's shoppers see first (a code of settings.LANGUAGES); empty: the
+    # browser's preference.
+    language = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,6 +75,8 @@ class Order(models.Model):
     customer_email = models.EmailField()
     customer_name = models.CharField(max_length=200, blank=True)
     shipping_address = models.JSONField(default=dict)
+    # The store's labels for the customer (e.g. "vip"), for store rules.
+    customer_tags = models.JSONField(default=list, blank=True)
     # How the order was paid, for refunds through the payment provider (e.g. "stripe").
     payment_provider = models.CharField(max_length=32, blank=True)
     payment_intent = models.CharField(max_length=255, blank=True)
@@ -198,6 +203,9 @@ class Rma(models.Model):
     source_name = models.CharField(max_length=64, blank=True)
     source_location_id = models.CharField(max_length=64, blank=True)
     return_type = models.CharField(max_length=64, blank=True)
+    # The store rules' decisions that shaped this RMA at request time (fee, keep, route...),
+    # each naming its rule, so later estimates and the resolution apply the same ones.
+    rule_decisions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     authorized_at = models.DateTimeField(null=True, blank=True)
