@@ -265,7 +265,7 @@ def test_resolve_page_previews_the_refund(client, resolver, received):
     html = response.content.decode()
     assert response.status_code == 200
     # 39.99 received once, TOO_SMALL is not the seller's fault: 15 % fee of 6.00.
-    preview = "Refund: 39.99 \N{MINUS SIGN} restocking fee 6.00 = <strong>33.99 USD</strong>"
+    preview = "Refund: $39.99 \N{MINUS SIGN} restocking fee $6.00 = <strong>$33.99</strong>"
     assert html.count(preview) == 2
 
 
