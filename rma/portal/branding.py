@@ -13,13 +13,44 @@ from urllib.parse import urlsplit
 
 from csp.constants import NONCE
 from csp.decorators import csp_update
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
 
 from rma.branding import brand_colour, brand_text_colour
+from rma.models import Store
+
+
+def use_store_language(request, store) -> None:
+    """Show the page in the store's language unless the shopper chose one.
+
+    The shopper's explicit choice (the language switch sets Django's language cookie)
+    wins; without it, a store with a `language` overrides the browser's Accept-Language.
+    """
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return
+    language = (store.language or "") if store else ""
+    if language in dict(settings.LANGUAGES):
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+
+def only_store() -> Store | None:
+    """The deployment's store when it has exactly one (then `/` is branded as it)."""
+    stores = list(Store.objects.all()[:2])
+    return stores[0] if len(stores) == 1 else None
+
+
+def lookup_path(store) -> str:
+    """Where a shopper looks up another order of this store."""
+    if store is None:
+        return reverse("portal:lookup")
+    return reverse("portal:store_lookup", kwargs={"store_code": store.code})
 
 
 def brand_context(store) -> dict:
     """Template variables for a store's brand colour and logo (left out when unusable)."""
-    context = {"logo_url": secure_url(store.logo_url)}
+    context = {"logo_url": secure_url(store.logo_url), "lookup_path": lookup_path(store)}
     if colour := brand_colour(store):
         context["brand_colour"] = colour
         context["brand_text"] = brand_text_colour(colour)

@@ -261,7 +261,9 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
             verdict = self.verdicts.get(item.line_number)
             text = refusal_text(item.code, verdict=verdict, order=order, number=item.line_number)
             part = {"RMA 1007": "quantity", "RMA 1023": "exchange"}.get(item.code, "selected")
-            self._add_error_to(f"line-{item.line_number}-{part}", f"{text} ({item.code})")
+            # "reason code 1007": for customer care, not to be taken for an RMA number.
+            code = _("reason code %(number)s") % {"number": item.code.removeprefix("RMA ")}
+            self._add_error_to(f"line-{item.line_number}-{part}", f"{text} ({code})")
 
     def _with_line_fields(self, field: str) -> None:
         # A refusal concerns a requested line, which has its fields; should it name another

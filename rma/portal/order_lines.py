@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from catalogue.models import Variant
+from payments.money import MoneyError, format_money, unit_amounts_paid
 from rma.policy import StorePolicy
 
 from .branding import secure_url
@@ -141,10 +143,39 @@ def line_controls(form: ReturnForm) -> dict:
     return {name: escape(text) for name, text in texts.items()}
 
 
+def catalogue_variants_of(order, item_ids) -> dict[str, Variant]:
+    """The catalogue variant of each item id of the order's store (one query)."""
+    variants = Variant.objects.filter(store_id=order.store_id, item_id__in=set(item_ids))
+    return {variant.item_id: variant for variant in variants.select_related("product")}
+
+
+def price_paid_text(line, *, currency: str, locale: str) -> str:
+    """The amount paid per unit, as the shopper reads it (e.g. "$19.35 each")."""
+    try:
+        amounts = unit_amounts_paid(
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            discount=line.discount,
+            tax=line.tax,
+            currency=currency,
+        )
+        if not amounts:
+            return ""
+        # Units may differ by a cent (the remainder is on the last): the first is typical.
+        return format_money(amounts[0], currency, locale)
+    except (MoneyError, TypeError, ValueError, ArithmeticError):
+        return ""
+
+
 def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
     """Every order line with what its markup shows, in the order of the verdicts."""
     item_text = _("Item %(item_id)s")
     ordered_text = _("Ordered: %(quantity)s")
+    paid_text = _("Price paid: %(amount)s each")
+    reason_code_text = _("reason code %(number)s")
+    currency = order.store.currency
+    locale = to_locale(get_language() or "en")
+    variants = catalogue_variants_of(order, (verdict.line.item_id for verdict in verdicts))
     legend_text = _("Return options for %(title)s")
     select_text = _("Return “%(title)s”")
     reason_options = ReasonOptions(form, StorePolicy.of(order.store))
@@ -152,13 +183,19 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
     lines = []
     for verdict in verdicts:
         line = verdict.line
-        title = line.title or line.item_id
+        variant = variants.get(line.item_id)
+        title = line.title or (variant.product.title if variant else "") or line.item_id
+        paid = price_paid_text(line, currency=currency, locale=locale)
         entry = {
             "eligible": verdict.eligible,
             # Safe as it is (digits): in ids on every control, it is never escaped again.
             "number": format_html("{}", verdict.line_number),
-            "image_url": secure_url(line.image_url),
+            "image_url": secure_url(line.image_url or (variant.picture_url if variant else "")),
             "title": title,
+            "options": [{"name": name, "value": value} for name, value in variant.options]
+            if variant
+            else [],
+            "price_paid": paid_text % {"amount": paid} if paid else "",
             "item_id": item_text % {"item_id": line.item_id},
             "ordered": ordered_text % {"quantity": line.quantity},
             "errors": form.line_errors(verdict.line_number),
@@ -185,6 +222,8 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
             entry["reasons"] = [
                 {
                     "code": rule.code,
+                    # "reason code 1006": cannot be taken for an RMA number.
+                    "code_text": reason_code_text % {"number": rule.code.removeprefix("RMA ")},
                     "text": ineligibility_text(rule.code, verdict=verdict, order=order),
                 }
                 for rule in verdict.failures

@@ -24,13 +24,20 @@ from rma.models import LabelStatus, Rma, RmaStatus
 from rma.policy import StorePolicy
 from rma.transitions import SHOPPER_CANCELLABLE
 
+from .progress import progress_steps
 from .wording import (
     EVENT_TEXTS,
     date_and_time,
     label_pending_text,
+    long_date,
     next_steps_text,
     reason_text,
+    status_text,
+    time_with_zone,
 )
+
+# Tracking updates that mean the parcel is on its way back.
+IN_TRANSIT_TRACKING = ("IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED")
 
 
 def label_link(rma: Rma) -> str:
@@ -46,7 +53,27 @@ def rma_summary(rma: Rma) -> dict:
     policy = StorePolicy.of(rma.store)
     store = rma.store
     kept = is_kept(rma)
+    zone = ZoneInfo(store.timezone)
+    events = list(rma.events.all())
+    ship_by = ""
+    if rma.status == RmaStatus.AUTHORIZED and rma.expires_at and not kept:
+        ship_by = long_date(timezone.localtime(rma.expires_at, zone))
     return {
+        "status_text": status_text(rma.status),
+        "steps": progress_steps(
+            status=rma.status,
+            resolution=rma.resolution,
+            event_types={event.type for event in events},
+            kept=kept,
+            in_transit=rma.status == RmaStatus.AUTHORIZED
+            and rma.tracking_events.filter(status__in=IN_TRANSIT_TRACKING).exists(),
+            at_counter=any(
+                event.type == "rma.received" and (event.data or {}).get("at_counter")
+                for event in events
+            ),
+        ),
+        "ship_by": ship_by,
+        "ship_by_iso": rma.expires_at.isoformat() if ship_by else "",
         "estimate": estimate_view(rma_estimates([rma])[rma.pk], titles=rma_line_titles(rma)),
         "outcome": outcome_view(
             rma,
@@ -112,7 +139,9 @@ def timeline(rma: Rma) -> list[dict]:
                 "text": text,
                 "reason": event.data.get("reason", "") if event.type == "rma.rejected" else "",
                 "at": event.created_at,
-                "at_text": date_and_time(timezone.localtime(event.created_at, zone)),
+                "at_text": time_with_zone(
+                    date_and_time(local := timezone.localtime(event.created_at, zone)), local
+                ),
             }
         )
     return entries

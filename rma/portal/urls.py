@@ -7,6 +7,7 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.lookup, name="lookup"),
+    path("s/<str:store_code>/", views.lookup, name="store_lookup"),
     path("orders/", views.choose, name="choose"),
     path("order/<str:store_code>/<path:order_id>/estimate/", views.estimate, name="estimate"),
     path("order/<str:store_code>/<path:order_id>/", views.order_detail, name="order"),

@@ -34,6 +34,12 @@ def date_and_time(moment) -> str:
     return formats.date_format(moment, pgettext("date and time format", "j F Y, H:i"))
 
 
+def time_with_zone(text: str, moment) -> str:
+    """A written time followed by its zone's abbreviation, e.g. "5 December 2026, 14:05 EST"."""
+    zone = moment.strftime("%Z")
+    return f"{text} {zone}" if zone else text
+
+
 def reason_text(reason) -> str:
     """A store reason's description, translated when it is one of the built-in reasons."""
     if _DEFAULT_DESCRIPTIONS.get(reason.code) == reason.description:
@@ -69,7 +75,7 @@ def ineligibility_text(code: str, *, verdict, order) -> str:
     if code == "RMA 1019":
         if line.final_sale:
             return _("This item was a final sale, so it cannot be returned.")
-        return _("This item cannot be returned.")
+        return _("The store's return policy excludes this item from returns.")
     if code == "RMA 1020":
         return _("Items from the department “%(department)s” cannot be returned.") % {
             "department": line.department

@@ -266,7 +266,10 @@ def test_the_order_page_shows_the_rules_message_with_1024(client):
         "portal:order", kwargs={"store_code": order.store.code, "order_id": order.order_id}
     )
     html = client.get(path).content.decode()
-    assert 'data-testid="ineligibility-reason">Mugs are final sale. <small class="code">' in html
+    assert (
+        'data-testid="ineligibility-reason" data-code="RMA 1024">Mugs are final sale. '
+        '<small class="code">(reason code 1024)</small>'
+    ) in html
     assert "RMA 1024" in html
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from rma.models import Order
+from rma.models import Order, Store
 
+from ..branding import brand_context, only_store, use_store_language, with_store_policy
 from ..forms import LookupForm
 from ..grants import grant_orders, last_lookup_order_ids
 from ..lookup import orders_for_lookup
@@ -29,7 +30,11 @@ def order_path(order: Order) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def lookup(request):
+def lookup(request, store_code: str | None = None):
+    """The order search. `/s/<store_code>/` is a store's own (its brand and language, its
+    orders only); `/` is branded as the store when the deployment has only one."""
+    store = get_object_or_404(Store, code=store_code) if store_code is not None else only_store()
+    use_store_language(request, store)
     form = LookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["order_number"]
@@ -38,6 +43,9 @@ def lookup(request):
         if not attempt:
             return rate_limited(request)
         orders = orders_for_lookup(order_number=number, contact=form.cleaned_data["contact"])
+        if store_code is not None:
+            # A store's own search finds its orders only (the same work was done).
+            orders = [order for order in orders if order.store_id == store.pk]
         if orders:
             attempt.succeeded()
             grant_orders(request, orders)
@@ -45,7 +53,10 @@ def lookup(request):
                 return redirect(order_path(orders[0]))
             return redirect("portal:choose")
         form.add_error(None, NOT_FOUND)
-    return render(request, "portal/lookup.html", {"form": form})
+    if store is None:
+        return render(request, "portal/lookup.html", {"form": form})
+    context = {"form": form, "store": store, **brand_context(store)}
+    return with_store_policy(render(request, "portal/lookup.html", context), store=store)
 
 
 @never_cache

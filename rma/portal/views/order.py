@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,13 +20,14 @@ from rma.selectors import rmas_with_lines
 from rma.services.actors import Actor
 from rma.services.rma_request import rma_request
 
-from ..branding import brand_context, with_store_policy
+from ..branding import brand_context, use_store_language, with_store_policy
 from ..estimate import ESTIMATE_ACTION, order_estimate
 from ..exchange_picker import exchange_choices, exchange_image_urls, with_exchange_pickers
 from ..forms import ReturnForm
 from ..grants import granted_order_ids, granted_order_or_404
 from ..order_lines import line_controls, order_lines
 from ..presenters import request_estimate, rma_summary
+from ..progress import status_heading
 from ..wording import long_date
 
 
@@ -33,6 +35,7 @@ from ..wording import long_date
 @require_http_methods(["GET", "POST"])
 def order_detail(request, store_code: str, order_id: str):
     order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
+    use_store_language(request, order.store)
     policy = StorePolicy.of(order.store)
     verdicts = evaluate_order(order, now=timezone.now(), channel=Channel.PORTAL)
     exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy)
@@ -75,16 +78,17 @@ def _order_page(request, order, verdicts, form, *, estimate_only=False):
     if estimate_only:
         form.is_valid()
         form.errors.clear()  # only asked for the estimate: nothing is refused yet
+    lines = with_exchange_pickers(
+        order_lines(verdicts, form, order=order),
+        form=form,
+        verdicts=verdicts,
+        currency=order.store.currency,
+    )
     context = {
         "store": order.store,
         "order": order,
         "placed_on": long_date(timezone.localtime(order.placed_at, ZoneInfo(order.store.timezone))),
-        "lines": with_exchange_pickers(
-            order_lines(verdicts, form, order=order),
-            form=form,
-            verdicts=verdicts,
-            currency=order.store.currency,
-        ),
+        "lines": lines,
         "controls": line_controls(form),
         "has_eligible_lines": any(verdict.eligible for verdict in verdicts),
         "form": form,
@@ -102,8 +106,7 @@ def _order_page(request, order, verdicts, form, *, estimate_only=False):
     return with_store_policy(
         response,
         store=order.store,
-        image_urls=[line.image_url for line in order.lines.all()]
-        + exchange_image_urls(form.exchanges),
+        image_urls=[entry["image_url"] for entry in lines] + exchange_image_urls(form.exchanges),
     )
 
 
@@ -112,6 +115,7 @@ def _order_page(request, order, verdicts, form, *, estimate_only=False):
 def estimate(request, store_code: str, order_id: str):
     """The estimate fragment for what the posted form chooses (the page's script asks)."""
     order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
+    use_store_language(request, order.store)
     verdicts = evaluate_order(order, now=timezone.now(), channel=Channel.PORTAL)
     context = {"estimate": order_estimate(order=order, verdicts=verdicts, data=request.POST)}
     return render(request, "portal/includes/estimate.html", context)
@@ -127,11 +131,22 @@ def confirmation(request, group):
     if not rmas:
         raise Http404
     store = rmas[0].store
+    use_store_language(request, store)
     context = {
         "store": store,
         "order": rmas[0].order,
-        "summaries": [rma_summary(rma) for rma in rmas],
+        "summaries": (summaries := [rma_summary(rma) for rma in rmas]),
+        "heading": confirmation_heading(summaries),
         "request_estimate": request_estimate(rmas),
         **brand_context(store),
     }
     return with_store_policy(render(request, "portal/confirmation.html", context), store=store)
+
+
+def confirmation_heading(summaries: list[dict]) -> str:
+    """The heading says what the returns are now (requested, approved, complete...)."""
+    states = {(summary["rma"].status, summary["kept"]) for summary in summaries}
+    if len(states) == 1:
+        status, kept = states.pop()
+        return status_heading(status, kept=kept)
+    return _("Thank you, your returns are recorded")

@@ -17,16 +17,17 @@ from rma.services.actors import Actor
 from rma.services.rma_status import rma_cancel
 from rma.transitions import SHOPPER_CANCELLABLE
 
-from ..branding import brand_context, with_store_policy
+from ..branding import brand_context, use_store_language, with_store_policy
 from ..presenters import rma_summary, timeline
 
 
-def _rma_or_404(token: str) -> Rma:
+def _rma_or_404(request, token: str) -> Rma:
     """The RMA a status token was signed for; a tampered, foreign or expired one is a 404."""
     number = rma_number_from_status_token(token)
     rma = rma_by_number(number) if number else None
     if rma is None:
         raise Http404
+    use_store_language(request, rma.store)
     return rma
 
 
@@ -44,7 +45,7 @@ def _render(request, template: str, rma: Rma, token: str, **extra):
 
 @never_cache
 def status(request, token: str):
-    rma = _rma_or_404(token)
+    rma = _rma_or_404(request, token)
     return _render(request, "portal/status.html", rma, token, timeline=timeline(rma))
 
 
@@ -52,7 +53,7 @@ def status(request, token: str):
 @require_http_methods(["GET", "POST"])
 def status_cancel(request, token: str):
     """Confirm (GET), then cancel (POST) while the return is requested or authorized."""
-    rma = _rma_or_404(token)
+    rma = _rma_or_404(request, token)
     if rma.status not in SHOPPER_CANCELLABLE:
         messages.error(request, _("This return can no longer be cancelled."))
         return redirect("portal:status", token=token)

@@ -98,8 +98,5 @@ def image_bytes(image_format="PNG", size=(8, 8)) -> bytes:
 
 
 def status_markup(label: str, code: str) -> str:
-    """The rma-status element: plain words with the status code in small print."""
-    return (
-        f'data-testid="rma-status" data-status="{code}">{label} '
-        f'<small class="code">{code}</small></strong>'
-    )
+    """The rma-status element: the status in words, once (the code only in data-status)."""
+    return f'data-testid="rma-status" data-status="{code}">{label}</strong>'

@@ -175,7 +175,7 @@ def test_an_unavailable_choice_is_refused_on_the_picker(granted_client, order, t
     assert response.status_code == 200
     html = response.content.decode()
     assert "The item you chose instead is no longer available" in html
-    assert "(RMA 1023)" in html
+    assert "(reason code 1023)" in html
     assert 'id="id_line-1-exchange_error"' in html
     assert not Rma.objects.exists()
     assert {v.item_id: v.stock for v in Variant.objects.all()} == {

@@ -70,7 +70,7 @@ def test_the_page_reads_the_same_number_of_queries_for_3_or_40_lines(granted_cli
         ("-1", "Enter a whole number."),
         ("9" * 5000, "Enter a whole number."),
         ("", "Enter how many of this item you want to return."),
-        ("3", "You can return at most 2 of this item. (RMA 1007)"),
+        ("3", "You can return at most 2 of this item. (reason code 1007)"),
     ],
 )
 def test_a_quantity_that_is_not_plain_digits_in_range_is_refused_on_its_field(
@@ -113,7 +113,7 @@ def test_an_odd_quantity_for_a_line_not_on_the_order_is_refused_as_that_line(
     )
 
     assert response.status_code == 200
-    assert "Line 99 is not part of your order. (RMA 1005)" in response.content.decode()
+    assert "Line 99 is not part of your order. (reason code 1005)" in response.content.decode()
     assert not Rma.objects.exists()
 
 

@@ -52,9 +52,9 @@ def test_order_page_shows_eligible_and_ineligible_lines(granted_client, order):
     ineligible = line_html(html, "ineligible-line", 2)
     assert "Clearance hoodie" in ineligible
     assert re.search(
-        r'data-testid="ineligibility-reason">'
+        r'data-testid="ineligibility-reason" data-code="RMA 1019">'
         r"This item was a final sale, so it cannot be returned\. "
-        r'<small class="code">RMA 1019</small>',
+        r'<small class="code">\(reason code 1019\)</small>',
         ineligible,
     )
     assert "<select" not in ineligible
@@ -74,7 +74,7 @@ def test_closed_return_window_gives_the_last_day_in_the_store_timezone(client, o
         html = client.get(order_path(order)).content.decode()
     assert re.search(
         r"The return window for this item closed on 5 December 2026\. "
-        r'<small class="code">RMA 1006</small>',
+        r'<small class="code">\(reason code 1006\)</small>',
         line_html(html, "ineligible-line", 1),
     )
 
@@ -84,7 +84,12 @@ def test_every_failing_rule_is_listed(granted_client, order):
     order.store.policy = {**order.store.policy, "excluded_departments": ["gift cards"]}
     order.store.save()
     html = line_html(granted_client.get(order_path(order)).content.decode(), "ineligible-line", 2)
-    codes = re.findall(r'<small class="code">(RMA \d+)</small>', html)
+    codes = re.findall(r'data-code="(RMA \d+)"', html)
+    assert re.findall(r'<small class="code">\(reason code (\d+)\)</small>', html) == [
+        "1016",
+        "1019",
+        "1020",
+    ]
     assert codes == ["RMA 1016", "RMA 1019", "RMA 1020"]
 
 
@@ -192,22 +197,22 @@ VALID = {
         (
             {"line-1-quantity": "3"},
             "id_line-1-quantity",
-            "You can return at most 2 of this item. (RMA 1007)",
+            "You can return at most 2 of this item. (reason code 1007)",
         ),
         (
             {"line-1-quantity": "0"},
             "id_line-1-quantity",
-            "You can return at most 2 of this item. (RMA 1007)",
+            "You can return at most 2 of this item. (reason code 1007)",
         ),
         (
             {"line-2-selected": "on", "line-2-quantity": "1", "line-2-reason": "TOO_SMALL"},
             "id_line-2-selected",
-            "This item was a final sale, so it cannot be returned. (RMA 1019)",
+            "This item was a final sale, so it cannot be returned. (reason code 1019)",
         ),
         (
             {"line-99-selected": "on", "line-99-quantity": "1", "line-99-reason": "TOO_SMALL"},
             "",
-            "Line 99 is not part of your order. (RMA 1005)",
+            "Line 99 is not part of your order. (reason code 1005)",
         ),
         (
             {"line-1-reason": "CHANGED_MIND"},
@@ -279,7 +284,7 @@ def test_quantity_taken_meanwhile_is_refused_with_the_fresh_limit(granted_client
     assert page.status_code == 200
     RmaLineFactory(rma__order=order, order_line=order.lines.get(line_number=1), quantity=1)
     response = granted_client.post(order_path(order), {**VALID, "line-1-quantity": "2"})
-    assert "You can return at most 1 of this item. (RMA 1007)" in response.content.decode()
+    assert "You can return at most 1 of this item. (reason code 1007)" in response.content.decode()
     assert Rma.objects.count() == 1
 
 
