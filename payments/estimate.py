@@ -43,6 +43,8 @@ class EstimateLine:
     seller_fault: bool = False
     requires_review: bool = False
     exchange_unit_price: Decimal | None = None
+    # A store rule keeps the line whatever its amount (`keep_item`, docs/console.md).
+    keep_item: bool = False
 
     @property
     def quantity(self) -> int:
@@ -65,6 +67,7 @@ class EstimateLine:
         seller_fault: bool = False,
         requires_review: bool = False,
         exchange_unit_price: Decimal | None = None,
+        keep_item: bool = False,
     ) -> EstimateLine:
         """The line for `quantity` units of an `OrderLine` of which `already_returned` units
         were refunded before (fields read, no query)."""
@@ -79,6 +82,7 @@ class EstimateLine:
             seller_fault=seller_fault,
             requires_review=requires_review,
             exchange_unit_price=exchange_unit_price,
+            keep_item=keep_item,
         )
 
 
@@ -170,14 +174,19 @@ class Estimate:
         )
 
 
-def _keep_item(line: EstimateLine, threshold: Decimal | None, currency: str) -> bool:
-    """Paid less than the policy's `keep_item_below` per unit, and no review needed.
+def keeps_item(line: EstimateLine, *, threshold: Decimal | None, currency: str) -> bool:
+    """Before receipt: paid less than the policy's `keep_item_below` per unit, or kept by a
+    store rule (`line.keep_item`); either way no review needed.
 
     Only for a refund or store credit: an exchange, repair or replacement needs the item.
     """
-    if threshold is None or line.requires_review or not line.quantity:
+    if line.requires_review or not line.quantity:
         return False
     if line.resolution not in MONEY_RESOLUTIONS:
+        return False
+    if line.keep_item:
+        return True
+    if threshold is None:
         return False
     return line.amount_paid / line.quantity < money.quantize(threshold, currency)
 
@@ -192,11 +201,16 @@ def _line_amount(line: EstimateLine, currency: str) -> Decimal:
     return money.zero(currency)
 
 
-def _fee_is_due(line: EstimateLine, policy: StorePolicy, keep_item: bool) -> bool:
-    """A line sent back whose resolution and reason do not waive the return fee."""
+def _fee_is_due(
+    line: EstimateLine, policy: StorePolicy, keep_item: bool, rule_fee: Decimal | None
+) -> bool:
+    """A line sent back whose resolution and reason do not waive the return fee; with a
+    store rule's fee, any line sent back."""
     fee = policy.return_fee
     if keep_item or not line.quantity:
         return False
+    if rule_fee is not None:
+        return True
     if line.resolution in fee.waived_for_resolutions:
         return False
     return not (fee.waived_when_seller_fault and line.seller_fault)
@@ -208,17 +222,21 @@ def estimate_return(
     policy: StorePolicy,
     currency: str,
     received: bool = False,
+    return_fee: Decimal | None = None,
 ) -> Estimate:
     """Itemise what the shopper gets back for one RMA's lines.
 
-    - Keep the item (before receipt only): a line paid less than `keep_item_below` per unit
-      whose reason needs no review need not be sent back; it is refunded all the same.
+    - Keep the item (before receipt only): a refund or store credit line paid less than
+      `keep_item_below` per unit, or kept by a store rule (`EstimateLine.keep_item`), that
+      needs no review need not be sent back; it is refunded all the same.
     - Restocking fee (after receipt only, `received=True`): `restocking_fee_percent` of a
       refund's or store credit's amount, unless the reason is the seller's fault.
     - Return fee: `return_fee.amount` once per RMA, when at least one line sent back has a
       resolution not in `waived_for_resolutions` and (with `waived_when_seller_fault`) a
       reason that is not the seller's fault; never when every line is kept. It is taken
       from what goes back (first from the lines that made it due, in order), never more.
+      `return_fee`: a store rule's fee for this RMA (0 when a rule waives it): it replaces
+      the policy's amount and its waivers, and is due when any line is sent back.
     - Bonus: store credit lines get `store_credit_bonus_percent` of their amount after the
       restocking fee, before the return fee.
     - An exchange for a cheaper variant refunds the difference.
@@ -226,13 +244,13 @@ def estimate_return(
     Every amount is rounded half up to the currency's minor unit; totals are exact sums.
     """
     zero = money.zero(currency)
-    threshold = None if received else policy.keep_item_below
+    threshold = policy.keep_item_below
     restocking_percent = policy.restocking_fee_percent if received else Decimal(0)
     bonus_percent = policy.store_credit_bonus_percent
 
     drafts = []
     for line in lines:
-        keep = _keep_item(line, threshold, currency)
+        keep = not received and keeps_item(line, threshold=threshold, currency=currency)
         amount = _line_amount(line, currency)
         restocking = zero
         if line.resolution in MONEY_RESOLUTIONS and not line.seller_fault:
@@ -249,14 +267,15 @@ def estimate_return(
                 "restocking": restocking,
                 "available": after_restocking,
                 "bonus": bonus,
-                "due": _fee_is_due(line, policy, keep),
+                "due": _fee_is_due(line, policy, keep, return_fee),
             }
         )
 
     fee = zero
     if any(draft["due"] for draft in drafts):
         available = sum((draft["available"] for draft in drafts), zero)
-        fee = min(money.quantize(policy.return_fee.amount, currency), available)
+        amount = policy.return_fee.amount if return_fee is None else return_fee
+        fee = min(money.quantize(amount, currency), available)
     shares = dict.fromkeys(range(len(drafts)), zero)
     remaining = fee
     # The lines that made the fee due pay it first, then the others, in the given order.

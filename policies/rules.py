@@ -238,6 +238,20 @@ def decide(rules: tuple[StoreRule, ...], facts: LineFacts) -> LineDecision:
     )
 
 
+def return_fee_decision(decisions) -> Decided | None:
+    """The store rules' return fee for one RMA: of its lines' decisions (in line order,
+    None for a line without one), the first that sets or waives the fee."""
+    return next(
+        (d.return_fee for d in decisions if d is not None and d.return_fee is not None), None
+    )
+
+
+def destination(decision: LineDecision | None, default):
+    """Where a line goes back: the `route` decision's destination (`STORE` or a supplier
+    code) when a rule routes it, else `default` (the line's own)."""
+    return decision.route.value if decision is not None and decision.route else default
+
+
 def parse_rules(documents) -> tuple[StoreRule, ...]:
     """`StoreRule`s from a policy's checked `rules` list (see the import reader)."""
     return tuple(_parse_rule(document) for document in documents or ())

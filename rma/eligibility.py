@@ -276,10 +276,17 @@ def rule_decisions(
                 reason=reasons.get(line.line_number),
                 channel=channel,
                 return_moments=moments,
+                customer_tags=_tags(order),
             ),
         )
         for line in lines
     }
+
+
+def _tags(order) -> tuple[str, ...]:
+    """The order's customer tags (`Order.customer_tags`, from the import), as texts."""
+    tags = getattr(order, "customer_tags", None) or ()
+    return tuple(str(tag) for tag in tags if isinstance(tag, str))
 
 
 def evaluate_order(

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from catalogue.selectors import exchange_of, variant_price
 from payments import money
 from payments.estimate import MONEY_RESOLUTIONS, Estimate, EstimateLine, estimate_return
-from rma.models import OrderLine, Resolution, Rma, RmaLine, RmaStatus
+from policies.rules import NO_DECISION, STORE_DESTINATION, LineDecision, destination
+from rma.models import OrderLine, Resolution, Rma, RmaLine, RmaStatus, Supplier
 from rma.policy import StorePolicy
 
 
@@ -42,6 +43,10 @@ class RequestGroup:
     kept: bool
     lines: tuple
     estimate: Estimate
+    # The return destination (None: the store's warehouse), as `supplier_id`.
+    supplier: Supplier | None = None
+    # The store rules' decisions that shaped this RMA (`Rma.rule_decisions`).
+    rule_decisions: tuple = ()
 
 
 # --- Hooks for exchanges -----------------------------------------------------------------
@@ -88,7 +93,18 @@ def _flags(policy: StorePolicy, reason_code: str) -> tuple[bool, bool]:
 
 
 def _estimate_line(
-    order_line, *, key, currency, quantity, already, resolution, policy, reason_code, exchange_price
+    order_line,
+    *,
+    key,
+    currency,
+    quantity,
+    already,
+    resolution,
+    policy,
+    reason_code,
+    exchange_price,
+    rule_review=False,
+    rule_keep=False,
 ):
     seller_fault, review = _flags(policy, reason_code)
     # Never count more earlier units than leave room for this return.
@@ -101,9 +117,104 @@ def _estimate_line(
         already_returned=already,
         resolution=resolution,
         seller_fault=seller_fault,
-        requires_review=review,
+        requires_review=review or rule_review,
         exchange_unit_price=exchange_price,
+        keep_item=rule_keep,
     )
+
+
+# --- Store rules' decisions ----------------------------------------------------------------
+# What the store's rules decided for a request's lines and that shaped an RMA is kept on it
+# (`Rma.rule_decisions`), one record per decision, each naming its rule:
+#   {"line_number": 2, "action": "keep_item", "rule": "Socks: keep"}
+#   {"line_number": 1, "action": "set_return_fee", "rule": "...", "amount": "2.50"}
+#   {"line_number": 1, "action": "waive_return_fee", "rule": "...", "amount": "0.00"}
+#   {"line_number": 3, "action": "route", "rule": "...", "destination": "ACME"}
+#   {"line_number": 1, "action": "require_review", "rule": "..."}
+#   {"line_number": 1, "action": "extend_window", "rule": "...", "days": 30}
+# Later estimates of the RMA and its resolution read the fee, keep and review records, so
+# they apply the decisions the request applied, whatever the policy says by then.
+
+FEE_ACTIONS = ("set_return_fee", "waive_return_fee")
+
+
+@dataclass(frozen=True)
+class StoredDecisions:
+    """The effect on money of an RMA's stored rule decisions."""
+
+    kept: frozenset[int] = frozenset()  # line numbers a rule keeps
+    review: frozenset[int] = frozenset()  # line numbers a rule sends for review
+    return_fee: Decimal | None = None  # the rule's fee for the RMA, if any
+
+
+def stored_decisions(records) -> StoredDecisions:
+    records = [record for record in records or () if isinstance(record, dict)]
+    fee = next((r.get("amount") for r in records if r.get("action") in FEE_ACTIONS), None)
+    return StoredDecisions(
+        kept=frozenset(r.get("line_number") for r in records if r.get("action") == "keep_item"),
+        review=frozenset(
+            r.get("line_number") for r in records if r.get("action") == "require_review"
+        ),
+        return_fee=None if fee is None else money.to_decimal(fee),
+    )
+
+
+def _records(numbers, decisions, *, estimate: Estimate, routed: set, currency: str) -> tuple:
+    """The decisions that shaped one RMA of the request (its lines' numbers, in order)."""
+    records = []
+    fee_taken = estimate.all_kept  # a kept RMA pays no fee: no fee decision applies
+    kept = {line.key for line in estimate.lines if line.keep_item}
+    for number in numbers:
+        decision = decisions.get(number)
+        if decision is None or not decision.fired:
+            continue
+        if decision.extend_window:
+            records.append(
+                _record(
+                    number, "extend_window", decision.extend_window, days=decision.extension_days
+                )
+            )
+        records += [_record(number, "require_review", review) for review in decision.review]
+        if decision.keep_item and number in kept:
+            records.append(_record(number, "keep_item", decision.keep_item))
+        if decision.route and number in routed:
+            records.append(
+                _record(number, "route", decision.route, destination=decision.route.value)
+            )
+        if decision.return_fee and not fee_taken:
+            fee_taken = True
+            value = decision.return_fee.value
+            action = "waive_return_fee" if not value else "set_return_fee"
+            records.append(
+                _record(
+                    number, action, decision.return_fee, amount=money.as_string(value, currency)
+                )
+            )
+    return tuple(records)
+
+
+def _record(number: int, action: str, decided, **extra) -> dict:
+    return {"line_number": number, "action": action, "rule": decided.rule, **extra}
+
+
+def _fee_of(numbers, decisions) -> Decimal | None:
+    """The first line's (in line order) rule fee among these lines, if any."""
+    for number in numbers:
+        decision = decisions.get(number)
+        if decision is not None and decision.return_fee is not None:
+            return decision.return_fee.value
+    return None
+
+
+def _routed_suppliers(lines, decisions, store) -> dict[str, Supplier]:
+    """The store's suppliers that rules route these lines to, by code (one query, only when
+    a rule routes a line to a supplier)."""
+    codes = {destination(decisions.get(line.line_number), STORE_DESTINATION) for line in lines} - {
+        STORE_DESTINATION
+    }
+    if not codes or store is None:
+        return {}
+    return {s.code: s for s in Supplier.objects.filter(store=store, code__in=sorted(codes))}
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -118,6 +229,8 @@ def request_groups(
     currency: str,
     already: dict[int, int],
     split_kept: bool = True,
+    decisions: dict[int, LineDecision] | None = None,
+    store=None,
 ) -> list[RequestGroup]:
     """Split requested lines (`RequestedLine`s, by line number in `order_lines`) into the
     RMAs they become, each with its estimate (before receipt).
@@ -126,34 +239,75 @@ def request_groups(
     within a destination, with `split_kept`, the lines that may be kept form an RMA of
     their own, placed before the one sent back. Lines without a valid order line or
     quantity are left out (the request service refuses them before this is used).
+
+    `decisions` (line number → the store rules' `LineDecision`, evaluated with the reasons
+    and the channel of the request): a `route` sends the line to that destination (a
+    supplier of `store` by code, or the warehouse); a `keep_item` keeps it (with
+    `split_kept`); a `require_review` keeps it from being kept; the first line (in line
+    order) of an RMA whose decision sets or waives the return fee gives that RMA's fee.
+    Each group carries the decisions that shaped it (`rule_decisions`).
     """
+    decisions = decisions or {}
+    valid = [
+        requested
+        for requested in sorted(lines, key=lambda line: line.line_number)
+        if requested.line_number in order_lines
+        and 0 < requested.quantity <= order_lines[requested.line_number].quantity
+    ]
+    routed_to = _routed_suppliers(valid, decisions, store)
     by_destination: dict[int | None, list] = defaultdict(list)
-    for requested in lines:
-        order_line = order_lines.get(requested.line_number)
-        if order_line is None or not 0 < requested.quantity <= order_line.quantity:
-            continue
-        by_destination[order_line.supplier_id].append(requested)
+    suppliers: dict[int | None, Supplier | None] = {None: None}
+    routed: set[int] = set()
+    for requested in valid:
+        order_line = order_lines[requested.line_number]
+        supplier = order_line.supplier if order_line.supplier_id else None
+        code = destination(decisions.get(requested.line_number), None)
+        if code == STORE_DESTINATION:
+            supplier = None
+            routed.add(requested.line_number)
+        elif code in routed_to:
+            supplier = routed_to[code]
+            routed.add(requested.line_number)
+        key = supplier.pk if supplier is not None else None
+        suppliers[key] = supplier
+        by_destination[key].append(requested)
+
+    def line_of(requested) -> EstimateLine:
+        order_line = order_lines[requested.line_number]
+        decision = decisions.get(requested.line_number) or NO_DECISION
+        return _estimate_line(
+            order_line,
+            key=requested.line_number,
+            currency=currency,
+            quantity=requested.quantity,
+            already=already.get(order_line.pk, 0),
+            resolution=resolution,
+            policy=policy,
+            reason_code=requested.reason_code,
+            exchange_price=requested_exchange_price(requested, order_line),
+            rule_review=decision.requires_review,
+            # Goods taken at a counter (no split) are in hand: nothing is kept.
+            rule_keep=split_kept and decision.keep_item is not None,
+        )
 
     def estimate(group) -> Estimate:
         return estimate_return(
-            [
-                _estimate_line(
-                    order_lines[requested.line_number],
-                    key=requested.line_number,
-                    currency=currency,
-                    quantity=requested.quantity,
-                    already=already.get(order_lines[requested.line_number].pk, 0),
-                    resolution=resolution,
-                    policy=policy,
-                    reason_code=requested.reason_code,
-                    exchange_price=requested_exchange_price(
-                        requested, order_lines[requested.line_number]
-                    ),
-                )
-                for requested in group
-            ],
+            [line_of(requested) for requested in group],
             policy=policy,
             currency=currency,
+            return_fee=_fee_of([line.line_number for line in group], decisions),
+        )
+
+    def group_of(supplier_id, kept: bool, group, estimated: Estimate) -> RequestGroup:
+        records = _records(
+            [line.line_number for line in group],
+            decisions,
+            estimate=estimated,
+            routed=routed,
+            currency=currency,
+        )
+        return RequestGroup(
+            supplier_id, kept, tuple(group), estimated, suppliers[supplier_id], records
         )
 
     groups = []
@@ -164,15 +318,13 @@ def request_groups(
         kept_numbers = {line.key for line in whole.lines if line.keep_item}
         if not split_kept or not kept_numbers or whole.all_kept:
             groups.append(
-                RequestGroup(
-                    supplier_id, whole.all_kept and split_kept, tuple(destination_lines), whole
-                )
+                group_of(supplier_id, whole.all_kept and split_kept, destination_lines, whole)
             )
             continue
         kept = [line for line in destination_lines if line.line_number in kept_numbers]
         sent = [line for line in destination_lines if line.line_number not in kept_numbers]
-        groups.append(RequestGroup(supplier_id, True, tuple(kept), estimate(kept)))
-        groups.append(RequestGroup(supplier_id, False, tuple(sent), estimate(sent)))
+        groups.append(group_of(supplier_id, True, kept, estimate(kept)))
+        groups.append(group_of(supplier_id, False, sent, estimate(sent)))
     return groups
 
 
@@ -201,6 +353,8 @@ def rma_estimates(rmas: Sequence[Rma]) -> dict[int, Estimate]:
     for rma in rmas:
         policy = policies.setdefault(rma.store_id, StorePolicy.of(rma.store))
         currency = rma.store.currency
+        # The rules' decisions as the request applied them (keep, review, fee).
+        stored = stored_decisions(rma.rule_decisions)
         estimates[rma.pk] = estimate_return(
             [
                 _estimate_line(
@@ -217,11 +371,14 @@ def rma_estimates(rmas: Sequence[Rma]) -> dict[int, Estimate]:
                     policy=policy,
                     reason_code=line.reason_code,
                     exchange_price=rma_line_exchange_price(line),
+                    rule_review=line.order_line.line_number in stored.review,
+                    rule_keep=line.order_line.line_number in stored.kept,
                 )
                 for line in rma.lines.all()
             ],
             policy=policy,
             currency=currency,
+            return_fee=stored.return_fee,
         )
     return estimates
 

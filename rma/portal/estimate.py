@@ -10,8 +10,12 @@ with the estimate); with JavaScript `static/portal/portal.js` posts the form to
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from payments.estimate import Estimate
+from rma.eligibility import rule_decisions
 from rma.estimates import estimate_view, request_groups, units_returned
+from rma.models import Channel
 from rma.policy import StorePolicy
 from rma.services.rma_request import RequestedLine
 
@@ -70,6 +74,16 @@ def order_estimate(*, order, verdicts, data=None) -> dict:
             policy=policy,
             currency=currency,
             already=units_returned(verdict_of[line.line_number].line.pk for line in lines),
+            # The store rules as the request will decide them: with the reasons chosen.
+            decisions=rule_decisions(
+                order,
+                [verdict.line for verdict in verdicts],
+                policy=policy,
+                now=timezone.now(),
+                channel=Channel.PORTAL,
+                reasons={line.line_number: line.reason_code for line in lines},
+            ),
+            store=order.store,
         )
         if lines
         else []

@@ -253,6 +253,9 @@ def rma_request(
             currency=order.store.currency,
             already=units_returned(verdicts[line.line_number].line.pk for line in lines),
             split_kept=not items_received,
+            # The store rules' route, keep and fee decisions (docs/console.md).
+            decisions={number: verdict.decision for number, verdict in verdicts.items()},
+            store=order.store,
         )
 
         group = uuid.uuid4()
@@ -261,9 +264,10 @@ def rma_request(
             _create_rma(
                 order=order,
                 policy=policy,
-                supplier=verdicts[part.lines[0].line_number].line.supplier,
+                supplier=part.supplier,
                 lines=list(part.lines),
                 kept=part.estimate if part.kept else None,
+                rule_decisions=list(part.rule_decisions),
                 verdicts=verdicts,
                 resolution=resolution,
                 actor=actor,
@@ -304,6 +308,7 @@ def _create_rma(
     items_received,
     quotes,
     kept=None,
+    rule_decisions=(),
 ) -> Rma:
     # Goods taken at a counter are in hand: nothing left to review before receipt (an
     # agent sees the reason when resolving), so they are authorized and then received.
@@ -346,6 +351,7 @@ def _create_rma(
         authorized_at=None if needs_review else now,
         expires_at=None if needs_review else now + dt.timedelta(days=policy.rma_expiry_days),
         received_at=now if items_received else None,
+        rule_decisions=list(rule_decisions),
         **context.fields(),
     )
     rma_lines = RmaLine.objects.bulk_create(
@@ -404,6 +410,8 @@ def _create_rma(
             ],
             **_overrides_applied(lines, verdicts),
             **_rules_applied(lines, verdicts),
+            # The decisions that shaped this RMA, each with its rule (fee, keep, route...).
+            **({"rule_decisions": list(rule_decisions)} if rule_decisions else {}),
             **event_data,
         },
         endpoints=endpoints,

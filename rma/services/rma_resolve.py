@@ -28,6 +28,7 @@ from payments import money
 from payments.estimate import Estimate, EstimateLine, LineEstimate, estimate_return
 from payments.services import PaymentError, refund_request, store_credit_issue
 from rma.errors import RequestError, TransitionError
+from rma.estimates import stored_decisions
 from rma.models import Resolution, Rma, RmaLine, RmaStatus
 from rma.policy import StorePolicy
 from rma.transitions import EVENT_FOR_STATUS
@@ -359,6 +360,8 @@ def rma_resolve(
         policy=policy,
         currency=currency,
         received=True,
+        # A store rule's return fee, as the request applied it (`Rma.rule_decisions`).
+        return_fee=stored_decisions(locked.rule_decisions).return_fee,
     )
     data, refund_total = _record_outcomes(
         locked, by_id=by_id, decisions=lines, estimate=estimate, currency=currency, now=now
