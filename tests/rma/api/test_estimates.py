@@ -161,3 +161,21 @@ def test_kept_items_make_a_resolved_rma_without_label(api, store, fmt):
     # The kept line pays no fee; the RMA sent back pays it.
     assert [estimate_of(entry, fmt)["total"] for entry in details] == ["5.00", "25.05"]
     assert estimate_of(data, fmt)["total"] == "30.05"
+
+
+def test_the_openapi_document_describes_the_estimate(client):
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    assert set(components["Estimate"]["properties"]) == {
+        "currency",
+        "subtotal",
+        "fees",
+        "bonus",
+        "total",
+    }
+    for name in ("RmaDetails", "RmaResponse"):
+        assert components[name]["properties"]["estimate"]["allOf"][0]["$ref"].endswith(
+            "/Estimate"
+        ), name
+        assert "estimate" in components[name]["required"]
