@@ -125,6 +125,7 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
         )
         if len(rmas) > 1
         else None,
+        "all_kept": all(is_kept(rma) for rma in rmas),
         "label_pending": any(rma.label_status == LabelStatus.FAILED for rma in rmas),
         "for_supplier": notification.kind in SUPPLIER_KINDS,
     }

@@ -115,3 +115,14 @@ def test_the_resolved_email_names_the_store_credit_code_in_german(order):
     assert "Nicht erhalten" in text
     assert "Gesamt: 83,03\xa0$" in text
     assert line.store_credit_code in html
+
+
+def test_a_request_whose_items_are_all_kept_says_so_first(order):
+    order.store.policy = {**order.store.policy, "keep_item_below": "50.00"}
+    order.store.save()
+
+    text, html = email_for(requested(order), "confirmation")
+
+    for part in (text, html):
+        assert "you can keep the items, there is nothing to send back" in part
+        assert "attach the return label" not in part
