@@ -14,6 +14,7 @@ eligible; order `BN<n>` belongs to `shopper<n>@example.com`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import psycopg
@@ -36,14 +37,15 @@ RETURN_ADDRESS |= {"state": "NV", "postal_code": "89501", "country": "US"}
 ORDER_INSERT = """
     INSERT INTO rma_order (store_id, order_id, status, placed_at, shipped_at, delivered_at,
                            customer_email, customer_name, shipping_address,
-                           payment_provider, payment_intent, created_at, updated_at)
+                           payment_provider, payment_intent, created_at, updated_at
+                           {extra_columns})
     SELECT {store}, {order_id}, 'DELIVERED', now() - interval '6 days',
            now() - interval '5 days', now() - interval '3 days',
            'shopper' || i || '@example.com', 'Shopper ' || i,
            jsonb_build_object('line1', i || ' Elm St', 'line2', '', 'city', 'Philadelphia',
                               'state', 'PA', 'postal_code', lpad((i % 100000)::text, 5, '0'),
                               'country', 'US'),
-           '', '', now(), now()
+           '', '', now(), now() {extra_values}
     FROM generate_series({first}, {last}) AS i
     RETURNING id
 """
@@ -51,9 +53,9 @@ LINES_INSERT = """
     WITH orders AS ({orders})
     INSERT INTO rma_orderline (order_id, line_number, item_id, title, department, quantity,
                                unit_price, weight, length, width, height, hazmat, final_sale,
-                               image_url, discount, tax)
+                               image_url, discount, tax {extra_columns})
     SELECT orders.id, n, 'SKU-' || n, 'Bench item ' || n, 'Accessories', 2,
-           19.99 + n, 1.2, 16, 12, 2, false, n % 10 = 0, '', 0, 0
+           19.99 + n, 1.2, 16, 12, 2, false, n % 10 = 0, '', 0, 0 {extra_values}
     FROM orders, generate_series(1, {lines}) AS n
 """
 
@@ -74,23 +76,72 @@ def lookup_email(index: int) -> str:
     return f"shopper{index}@example.com"
 
 
+def _literal(value) -> sql.Composable:
+    if isinstance(value, dt.datetime):
+        return sql.SQL("now()")
+    if isinstance(value, dict | list):
+        return sql.SQL("{}::jsonb").format(sql.Literal(json.dumps(value)))
+    return sql.Literal(value)
+
+
+def _other_columns(model_label: str, written: str) -> dict[str, sql.Composable]:
+    """Columns the statements above do not write that must not be NULL: their model
+    defaults, so a field added to the models later does not break the bench."""
+    from django.apps import apps
+    from django.db.models import NOT_PROVIDED
+
+    model = apps.get_model(model_label)
+    extra_columns, extra_values = [], []
+    for field in model._meta.concrete_fields:
+        if field.null or field.primary_key or field.column in written:
+            continue
+        if field.db_default is not NOT_PROVIDED:
+            continue
+        if field.has_default():
+            value = field.get_default()
+        elif field.get_internal_type() in ("CharField", "TextField", "EmailField", "URLField"):
+            value = ""
+        else:
+            continue
+        extra_columns.append(sql.SQL(", ") + sql.Identifier(field.column))
+        extra_values.append(sql.SQL(", ") + _literal(value))
+    return {
+        "extra_columns": sql.Composed(extra_columns),
+        "extra_values": sql.Composed(extra_values),
+    }
+
+
 def _insert_orders(cursor, *, store_id: int, order_id, first: int, last: int, lines: int):
-    orders = sql.SQL(ORDER_INSERT).format(store=store_id, order_id=order_id, first=first, last=last)
-    cursor.execute(sql.SQL(LINES_INSERT).format(orders=orders, lines=lines))
-
-
-def create_store(cursor) -> int:
-    cursor.execute(
-        """
-        INSERT INTO rma_store (code, name, currency, timezone, support_email, return_address,
-                               policy, brand_colour, logo_url, created_at, updated_at)
-        VALUES (%s, 'Bench Store', 'USD', 'America/New_York', 'care@example.com', %s, %s,
-                '', '', now(), now())
-        RETURNING id
-        """,
-        (STORE_CODE, json.dumps(RETURN_ADDRESS), json.dumps(POLICY)),
+    orders = sql.SQL(ORDER_INSERT).format(
+        store=store_id,
+        order_id=order_id,
+        first=first,
+        last=last,
+        **_other_columns("rma.Order", ORDER_INSERT.split("SELECT")[0]),
     )
-    return cursor.fetchone()[0]
+    cursor.execute(
+        sql.SQL(LINES_INSERT).format(
+            orders=orders,
+            lines=lines,
+            **_other_columns("rma.OrderLine", LINES_INSERT.split("SELECT")[0]),
+        )
+    )
+
+
+def create_store() -> int:
+    """The bench's store, through the ORM (every other field at its model default)."""
+    from rma.models import Store
+
+    store = Store.objects.create(
+        code=STORE_CODE,
+        name="Bench Store",
+        currency="USD",
+        timezone="America/New_York",
+        support_email="care@example.com",
+        return_address=RETURN_ADDRESS,
+        policy=POLICY,
+    )
+    return store.pk
 
 
 def load_base(url: str, *, generate_orders: int, total_orders: int) -> int:
@@ -99,8 +150,8 @@ def load_base(url: str, *, generate_orders: int, total_orders: int) -> int:
     plain = total_orders - len(LINE_COUNTS) - generate_orders
     if plain < 1:
         raise ValueError("the dataset is too small for the per-line and generateRMA orders")
+    store_id = create_store()
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
-        store_id = create_store(cursor)
         for lines in LINE_COUNTS:
             _insert_orders(
                 cursor,

@@ -1,6 +1,6 @@
 """The first label a fresh process renders, with and without the warm-up (labels/warmup.py).
 
-Each case is a new Python process (3 of each, median): Django set up, then one label
+Each case is a new Python process (5 of each, median): Django set up, then one label
 rendered the way a request or a task renders it, timed. Without the warm-up that first
 label pays for importing WeasyPrint and loading the fonts; with it, the process paid
 that at start (the "warm-up" column) and the label costs what any later one does.
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 3
+RUNS = 5
 
 SETUP = """
 import os, sys, threading, time

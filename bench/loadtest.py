@@ -185,10 +185,13 @@ def run(plan: Plan, *, environment: dict[str, str], api_key: str, database_url: 
                 result.problem = f"Locust wrote no statistics at {users} users; see {prefix}.log"
                 break
             total, rows = parse_stats(stats)
-            result.steps.append(Step(users, total, rows, _queued(env.get("CELERY_BROKER_URL", ""))))
+            queued = _queued(env.get("CELERY_BROKER_URL", ""))
+            rmas, labels = _rmas_and_labels(database_url)
+            result.steps.append(Step(users, total, rows, queued, rmas, labels))
             print(
                 f"[bench] load test: {users} users, {total.rps:.1f} req/s, "
-                f"p95 {total.p95:.0f} ms, {total.failures} failures",
+                f"p95 {total.p95:.0f} ms, {total.failures} failures, "
+                f"{rmas} RMAs, {labels} labels issued",
                 flush=True,
             )
     return result

@@ -416,7 +416,7 @@ def first_label_section(results) -> list[str]:
     return [
         "## First label after a process starts",
         "",
-        "bench/first_label.py: a fresh Python process per run (3 each, median), Django set "
+        "bench/first_label.py: a fresh Python process per run (5 each, median), Django set "
         "up, then one label rendered as a task or an eager request renders it. The warm-up "
         "(labels/warmup.py) is paid at process start, outside any request or task. On a "
         "machine whose font cache is cold (a new container), the first label without it "
