@@ -25,7 +25,11 @@ def order_document(order: Order) -> dict:
         "placed_at": _timestamp(order.placed_at),
         "shipped_at": _timestamp(order.shipped_at),
         "delivered_at": _timestamp(order.delivered_at),
-        "customer": {"email": order.customer_email, "name": order.customer_name},
+        "customer": {
+            "email": order.customer_email,
+            "name": order.customer_name,
+            **({"tags": list(order.customer_tags)} if order.customer_tags else {}),
+        },
         "shipping_address": order.shipping_address,
         "lines": [
             {

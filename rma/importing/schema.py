@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+
 from policies import rules
 from rma.models import Order, OrderLine, OrderStatus, Resolution, Store, Supplier
 from rma.policy import POLICY_DEFAULTS, StorePolicy
@@ -321,13 +323,29 @@ STORE = {
         text(7, pattern=r"(#[0-9A-Fa-f]{6})?", pattern_hint="a colour like #1A6B3C"), default=""
     ),
     "logo_url": Field(url_or_site_path, default=""),
+    # The language the portal shows the store's shoppers first ("" for the browser's).
+    "language": Field(choice(["", *(code for code, _name in settings.LANGUAGES)]), default=""),
     # The store's catalogue, read by the catalogue app.
     "products": Field(_read_products, default=()),
 }
 
+# The store's labels for the customer ("vip", "wholesale"), for store rules on
+# `customer_tag`: short one-line texts, each once.
+MAX_CUSTOMER_TAGS = 20
+MAX_CUSTOMER_TAG_LENGTH = 50
+
+
+def _customer_tags(value, where: str, problems: Problems):
+    tags = list_of(text(MAX_CUSTOMER_TAG_LENGTH, blank=False), unique=True)(value, where, problems)
+    if tags is not None and len(tags) > MAX_CUSTOMER_TAGS:
+        problems.add(where, f"must have at most {MAX_CUSTOMER_TAGS} tags")
+    return tags
+
+
 CUSTOMER = {
     "email": Field(email, required=True),
     "name": Field(text(_max_length(Order, "customer_name")), default=""),
+    "tags": Field(_customer_tags, default=()),
 }
 
 LINE = {
@@ -454,6 +472,7 @@ def read_order(value, where: str, problems: Problems) -> OrderRow | None:
             "delivered_at": order["delivered_at"],
             "customer_email": customer.get("email"),
             "customer_name": customer.get("name"),
+            "customer_tags": [tag for tag in customer.get("tags") or () if tag is not None],
             "shipping_address": order["shipping_address"],
             "payment_provider": payment.get("provider") or "",
             "payment_intent": payment.get("payment_intent") or "",

@@ -30,6 +30,7 @@ ORDER_FIELDS = (
     "delivered_at",
     "customer_email",
     "customer_name",
+    "customer_tags",
     "shipping_address",
     "payment_provider",
     "payment_intent",
