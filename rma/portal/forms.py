@@ -19,7 +19,7 @@ from rma.errors import LineFailure, RequestError, RmaError
 from rma.models import Resolution
 from rma.services.rma_request import RequestedLine
 
-from .photos import PhotoField
+from .photos import PhotosField
 from .wording import reason_text, refusal_text, request_error_text, resolution_text
 
 LINE_FIELD = re.compile(r"^line-([0-9]{1,9})-selected$")
@@ -151,7 +151,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
         self.fields[f"line-{number}-selected"] = forms.BooleanField(required=False)
         self.fields[f"line-{number}-quantity"] = QuantityField(required=False)
         self.fields[f"line-{number}-reason"] = forms.CharField(required=False)
-        self.fields[f"line-{number}-photo"] = PhotoField(required=False)
+        self.fields[f"line-{number}-photo"] = PhotosField(required=False)
         self.fields[f"line-{number}-exchange"] = forms.CharField(required=False, max_length=64)
 
     def clean(self):
@@ -228,7 +228,7 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
                 line_number=number,
                 quantity=data.get(f"line-{number}-quantity") or 0,
                 reason_code=data.get(f"line-{number}-reason") or "",
-                photos=[data[f"line-{number}-photo"]] if data.get(f"line-{number}-photo") else [],
+                photos=list(data.get(f"line-{number}-photo") or []),
                 exchange_item_id=(data.get(f"line-{number}-exchange") or "") if exchange else "",
             )
             for number in self.verdicts

@@ -25,7 +25,7 @@ from rma.policy import StorePolicy
 
 from .branding import secure_url
 from .forms import ReturnForm
-from .photos import ACCEPT
+from .photos import ACCEPT, MAX_PHOTOS_PER_LINE
 from .wording import ineligibility_text
 
 
@@ -135,8 +135,9 @@ def line_controls(form: ReturnForm) -> dict:
     texts = {
         "quantity": _("Quantity"),
         "reason": _("Reason"),
-        "photo": _("Photo of the item"),
+        "photo": _("Photos of the item"),
         "photo_hint": form.photo_hint,
+        "photo_count": _("You can add up to %(count)d photos.") % {"count": MAX_PHOTOS_PER_LINE},
         "photo_reasons": " ".join(form.photo_reasons),
         "photo_accept": ACCEPT,
     }

@@ -100,3 +100,43 @@ class PhotoField(forms.ImageField):
         photo.content_type = content_type
         photo.seek(0)
         return photo
+
+
+# The most photos a shopper may add to one item (each one checked as above).
+MAX_PHOTOS_PER_LINE = 5
+
+
+class MultiplePhotoInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(PhotoField):
+    """Up to `MAX_PHOTOS_PER_LINE` photos of one item, each a `PhotoField` photo: a list."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": ACCEPT}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if len(files) > MAX_PHOTOS_PER_LINE:
+            raise ValidationError(
+                _("Add at most %(limit)d photos of an item (you chose %(count)d)."),
+                code="too_many_photos",
+                params={"limit": MAX_PHOTOS_PER_LINE, "count": len(files)},
+            )
+        photos = []
+        for position, item in enumerate(files, start=1):
+            try:
+                photos.append(super().clean(item, initial))
+            except ValidationError as error:
+                if len(files) == 1:
+                    raise
+                # Say which of the photos is at fault.
+                raise ValidationError(
+                    [
+                        _("Photo %(number)d: %(message)s") % {"number": position, "message": text}
+                        for text in error.messages
+                    ]
+                ) from error
+        return [photo for photo in photos if photo]

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from rma.importing import ImportValidationError, import_document
 from rma.links import status_path
-from rma.models import RmaStatus, Store
+from rma.models import Rma, RmaPhoto, RmaStatus, Store
 from rma.portal.progress import progress_steps
 from tests.catalogue.factories import ProductFactory, VariantFactory
 from tests.factories import (
@@ -24,7 +25,7 @@ from tests.factories import (
     spec_import_document,
 )
 
-from .conftest import look_up, order_path
+from .conftest import image_bytes, look_up, order_path
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +250,48 @@ def test_an_exchange_ends_with_the_replacement_sent():
     steps = progress_steps(status="RESOLVED", resolution="EXCHANGE")
     assert steps[-1].label == "Replacement sent"
     assert progress_steps(status="RESOLVED", resolution="REFUND")[-1].label == "Refunded"
+
+
+# --- Several photos per item --------------------------------------------------------
+
+
+def _photo_post(granted_client, order, uploads):
+    return granted_client.post(
+        order_path(order),
+        {
+            "line-1-selected": "on",
+            "line-1-quantity": "1",
+            "line-1-reason": "DEFECTIVE",
+            "resolution": "REFUND",
+            "line-1-photo": uploads,
+        },
+    )
+
+
+def _png(name="p.png", size=(8, 8)):
+    return SimpleUploadedFile(name, image_bytes(size=size), "image/png")
+
+
+def test_several_photos_of_one_item_are_all_kept(granted_client, order):
+    response = _photo_post(granted_client, order, [_png("a.png"), _png("b.png"), _png("c.png")])
+    assert response.status_code == 302
+    assert RmaPhoto.objects.count() == 3
+    html = granted_client.get(order_path(order)).content.decode()
+    assert 'type="file" multiple name="line-1-photo"' in html
+    assert "You can add up to 5 photos." in html
+
+
+def test_more_photos_than_allowed_are_refused_with_nothing_written(granted_client, order):
+    response = _photo_post(granted_client, order, [_png(f"{n}.png") for n in range(6)])
+    assert response.status_code == 200
+    assert "Add at most 5 photos of an item (you chose 6)." in response.content.decode()
+    assert not Rma.objects.exists()
+    assert not RmaPhoto.objects.exists()
+
+
+def test_each_photo_is_checked_and_the_one_at_fault_is_named(granted_client, order, settings):
+    settings.PHOTO_MAX_PIXELS = 100
+    response = _photo_post(granted_client, order, [_png("a.png"), _png("b.png", size=(20, 20))])
+    assert response.status_code == 200
+    assert "Photo 2: This photo has too many pixels" in response.content.decode()
+    assert not RmaPhoto.objects.exists()
