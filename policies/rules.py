@@ -252,6 +252,19 @@ def destination(decision: LineDecision | None, default):
     return decision.route.value if decision is not None and decision.route else default
 
 
+def routed_destination(decision: LineDecision | None, own, suppliers):
+    """`(destination, routed)` of a line: a `route` to `STORE` gives None (the store's
+    warehouse), to a supplier code the value `suppliers` (the store's suppliers by code,
+    as the caller identifies them) holds for it; otherwise, or for a code the store no
+    longer has, the line's `own` destination, not routed."""
+    code = destination(decision, None)
+    if code == STORE_DESTINATION:
+        return None, True
+    if code is not None and code in suppliers:
+        return suppliers[code], True
+    return own, False
+
+
 def parse_rules(documents) -> tuple[StoreRule, ...]:
     """`StoreRule`s from a policy's checked `rules` list (see the import reader)."""
     return tuple(_parse_rule(document) for document in documents or ())

@@ -27,7 +27,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models.functions import Upper
 
-from policies.rules import LineDecision, decide
+from payments.estimate import EstimateLine, keeps_item
+from policies.rules import (
+    STORE_DESTINATION,
+    LineDecision,
+    decide,
+    return_fee_decision,
+    routed_destination,
+)
 from rma.eligibility import (
     last_return_moment,
     line_amount,
@@ -36,7 +43,7 @@ from rma.eligibility import (
     reference_moment,
     rule_facts,
 )
-from rma.models import OrderLine, Resolution, Rma, RmaLine
+from rma.models import OrderLine, Resolution, Rma, RmaLine, Supplier
 from rma.policy import StorePolicy
 
 CENT = Decimal("0.01")
@@ -97,6 +104,7 @@ class _Order:
 
     __slots__ = (
         "customer_email",
+        "customer_tags",
         "delivered_at",
         "lines",
         "pk",
@@ -107,7 +115,7 @@ class _Order:
         "total",
     )
 
-    def __init__(self, pk, status, address, placed, shipped, delivered, email):
+    def __init__(self, pk, status, address, placed, shipped, delivered, email, tags):
         self.pk = pk
         self.status = status
         self.shipping_address = address
@@ -115,6 +123,7 @@ class _Order:
         self.shipped_at = shipped
         self.delivered_at = delivered
         self.customer_email = email
+        self.customer_tags = tags or []
         self.lines = []
         self.total = Decimal(0)
 
@@ -147,6 +156,7 @@ ORDER_FIELDS = (
     "order__shipped_at",
     "order__delivered_at",
     "order__customer_email",
+    "order__customer_tags",
 )
 LINE_FIELDS = (
     "line_number",
@@ -187,6 +197,8 @@ class _Judge:
         self.timezone = timezone
         self.rules = policy.rules
         self.history = history
+        # (the store's currency, its suppliers' ids by code for `route`), set by `simulate`.
+        self.money_context: tuple[str, dict] = ("USD", {})
 
     def decision(self, order, line, *, now, reason=None, channel=None) -> LineDecision | None:
         if not self.rules:
@@ -248,6 +260,18 @@ def simulate(*, store, draft: dict, label_cost: Decimal = Decimal("8.00")) -> Si
         "live": _Judge(StorePolicy.of(store), store.timezone, history),
         "draft": _Judge(StorePolicy(draft), store.timezone, history),
     }
+    # Rules that route to a supplier need the store's suppliers by code: one query.
+    routes = any(
+        action.type == "route" and action.destination != STORE_DESTINATION
+        for judge in judges.values()
+        for rule in judge.rules
+        for action in rule.actions
+    )
+    suppliers = (
+        dict(Supplier.objects.filter(store=store).values_list("code", "pk")) if routes else {}
+    )
+    for judge in judges.values():
+        judge.money_context = (store.currency, suppliers)
     totals = {name: Totals() for name in judges}
     _replay_lines(store, judges, totals)
     _replay_rmas(store, judges, totals, label_cost)
@@ -351,55 +375,75 @@ def _judge_rma(rma, rows, judges, totals, label_cost, order_totals) -> None:
             continue
         if reviewed:
             total.rmas_reviewed += 1
-        _money(total, policy, resolution, lines, decisions, label_cost)
+        _money(total, policy, resolution, lines, decisions, label_cost, judge.money_context)
 
 
-def _money(total: Totals, policy: StorePolicy, resolution, lines, decisions, label_cost) -> None:
-    """What one RMA that passes would give back and cost under `policy`."""
+def _money(
+    total: Totals, policy: StorePolicy, resolution, lines, decisions, label_cost, context
+) -> None:
+    """What one RMA that passes would give back and cost under `policy`.
+
+    Its lines are split as a request today would split them (`rma.estimates.request_groups`):
+    by return destination (a rule's `route`), and the lines kept (`keeps_item`: the policy's
+    threshold or a rule's `keep_item`) apart; one label and one return fee per RMA sent back,
+    the fee a rule sets or waives taken from the RMA's first line that has one
+    (`return_fee_decision`), as live.
+    """
+    currency, suppliers = context
     threshold = policy.keep_item_below
     restocking = policy.restocking_fee_percent / 100
     bonus = policy.store_credit_bonus_percent / 100
-    amount_back, shipped, fee_due = Decimal(0), False, False
-    fee_decision = None
+    groups: dict[tuple, list] = defaultdict(list)
     for (quantity, reason_code, line), decision in zip(lines, decisions, strict=True):
         paid = line_amount(line) / line.quantity if line.quantity else Decimal(0)
         reason = policy.reason(reason_code)
         seller_fault = reason is not None and reason.seller_fault
-        review = reason is not None and reason.requires_review
-        kept = (threshold is not None and paid < threshold and not review) or (
-            decision is not None and decision.keep_item is not None
+        review = (reason is not None and reason.requires_review) or (
+            decision is not None and decision.requires_review
+        )
+        kept = keeps_item(
+            EstimateLine(
+                key=line.line_number,
+                unit_amounts=(paid,) * quantity,
+                resolution=resolution,
+                seller_fault=seller_fault,
+                requires_review=review,
+                keep_item=decision is not None and decision.keep_item is not None,
+            ),
+            threshold=threshold,
+            currency=currency,
         )
         amount = (paid * quantity).quantize(CENT, ROUND_HALF_UP)
         if resolution == Resolution.REFUND and not seller_fault:
             amount -= (amount * restocking).quantize(CENT, ROUND_HALF_UP)
-        amount_back += amount
-        if not kept:
-            shipped = True
-            fee = policy.return_fee
-            waived = resolution in fee.waived_for_resolutions or (
-                fee.waived_when_seller_fault and seller_fault
-            )
-            fee_due = fee_due or not waived
-        if decision is not None and decision.return_fee is not None and fee_decision is None:
-            fee_decision = decision.return_fee
-    fee = Decimal(0)
-    if shipped:
-        total.labels += 1
-        total.label_spend += label_cost
-        if fee_decision is not None:
-            fee = fee_decision.value  # a rule sets or waives (0) the fee
-        elif fee_due:
-            fee = policy.return_fee.amount
-    if resolution == Resolution.REFUND:
-        fee = min(fee, amount_back)
-        total.refund_total += amount_back - fee
-    elif resolution == Resolution.STORE_CREDIT:
-        fee = min(fee, amount_back)
-        credit = amount_back + (amount_back * bonus).quantize(CENT, ROUND_HALF_UP)
-        total.store_credit_total += credit - fee
-    elif resolution == Resolution.EXCHANGE:
-        total.exchange_total += amount_back
-        fee = Decimal(0)  # an exchange pays nothing back to deduct a fee from
-    else:
+        where, _routed = routed_destination(decision, line.supplier_id, suppliers)
+        groups[(where, kept)].append((amount, seller_fault, decision))
+    for (_where, kept), group in groups.items():
+        amount_back = sum((amount for amount, _fault, _decision in group), Decimal(0))
         fee = Decimal(0)
-    total.fees_collected += fee
+        if not kept:
+            total.labels += 1
+            total.label_spend += label_cost
+            rule_fee = return_fee_decision(decision for _amount, _fault, decision in group)
+            policy_fee = policy.return_fee
+            if rule_fee is not None:
+                fee = rule_fee.value  # a rule sets or waives (0) the fee
+            elif any(
+                resolution not in policy_fee.waived_for_resolutions
+                and not (policy_fee.waived_when_seller_fault and fault)
+                for _amount, fault, _decision in group
+            ):
+                fee = policy_fee.amount
+        if resolution == Resolution.REFUND:
+            fee = min(fee, amount_back)
+            total.refund_total += amount_back - fee
+        elif resolution == Resolution.STORE_CREDIT:
+            fee = min(fee, amount_back)
+            credit = amount_back + (amount_back * bonus).quantize(CENT, ROUND_HALF_UP)
+            total.store_credit_total += credit - fee
+        elif resolution == Resolution.EXCHANGE:
+            total.exchange_total += amount_back
+            fee = Decimal(0)  # an exchange pays nothing back to deduct a fee from
+        else:
+            fee = Decimal(0)
+        total.fees_collected += fee

@@ -235,7 +235,8 @@ def rule_facts(
         item_id=line.item_id,
         customer_email=order.customer_email or "",
         country=((order.shipping_address or {}).get("country") or "").strip().upper(),
-        customer_tags=tuple(customer_tags),
+        # The order's own (`Order.customer_tags`, from the import) unless given.
+        customer_tags=tuple(customer_tags) or _tags(order),
         reason=reason,
         channel=channel,
         return_moments=tuple(return_moments),
@@ -276,7 +277,6 @@ def rule_decisions(
                 reason=reasons.get(line.line_number),
                 channel=channel,
                 return_moments=moments,
-                customer_tags=_tags(order),
             ),
         )
         for line in lines

@@ -26,7 +26,14 @@ from django.utils.translation import gettext as _
 from catalogue.selectors import exchange_of, variant_price
 from payments import money
 from payments.estimate import MONEY_RESOLUTIONS, Estimate, EstimateLine, estimate_return
-from policies.rules import NO_DECISION, STORE_DESTINATION, LineDecision, destination
+from policies.rules import (
+    NO_DECISION,
+    STORE_DESTINATION,
+    LineDecision,
+    destination,
+    return_fee_decision,
+    routed_destination,
+)
 from rma.models import OrderLine, Resolution, Rma, RmaLine, RmaStatus, Supplier
 from rma.policy import StorePolicy
 
@@ -199,11 +206,8 @@ def _record(number: int, action: str, decided, **extra) -> dict:
 
 def _fee_of(numbers, decisions) -> Decimal | None:
     """The first line's (in line order) rule fee among these lines, if any."""
-    for number in numbers:
-        decision = decisions.get(number)
-        if decision is not None and decision.return_fee is not None:
-            return decision.return_fee.value
-    return None
+    decided = return_fee_decision(decisions.get(number) for number in numbers)
+    return None if decided is None else decided.value
 
 
 def _routed_suppliers(lines, decisions, store) -> dict[str, Supplier]:
@@ -260,13 +264,12 @@ def request_groups(
     routed: set[int] = set()
     for requested in valid:
         order_line = order_lines[requested.line_number]
-        supplier = order_line.supplier if order_line.supplier_id else None
-        code = destination(decisions.get(requested.line_number), None)
-        if code == STORE_DESTINATION:
-            supplier = None
-            routed.add(requested.line_number)
-        elif code in routed_to:
-            supplier = routed_to[code]
+        supplier, was_routed = routed_destination(
+            decisions.get(requested.line_number),
+            order_line.supplier if order_line.supplier_id else None,
+            routed_to,
+        )
+        if was_routed:
             routed.add(requested.line_number)
         key = supplier.pk if supplier is not None else None
         suppliers[key] = supplier
