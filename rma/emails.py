@@ -29,6 +29,7 @@ from .estimates import (
 from .links import status_url
 from .models import LabelStatus, Notification, Rma, RmaStatus
 from .policy import StorePolicy
+from .portal.wording import ship_by_text
 from .selectors import orders_for_eligibility
 
 
@@ -117,6 +118,7 @@ def build_email(notification: Notification, rmas: list[Rma]) -> EmailMultiAltern
                 if rma.status == RmaStatus.RESOLVED
                 else None,
                 "kept": is_kept(rma),
+                "ship_by": ship_by_text(rma, kept=is_kept(rma)),
             }
             for rma in rmas
         ],

@@ -29,9 +29,9 @@ from .wording import (
     EVENT_TEXTS,
     date_and_time,
     label_pending_text,
-    long_date,
     next_steps_text,
     reason_text,
+    ship_by_text,
     status_text,
     time_with_zone,
 )
@@ -53,11 +53,8 @@ def rma_summary(rma: Rma) -> dict:
     policy = StorePolicy.of(rma.store)
     store = rma.store
     kept = is_kept(rma)
-    zone = ZoneInfo(store.timezone)
     events = list(rma.events.all())
-    ship_by = ""
-    if rma.status == RmaStatus.AUTHORIZED and rma.expires_at and not kept:
-        ship_by = long_date(timezone.localtime(rma.expires_at, zone))
+    ship_by = ship_by_text(rma, kept=kept)
     return {
         "status_text": status_text(rma.status),
         "steps": progress_steps(

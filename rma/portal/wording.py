@@ -6,7 +6,9 @@ customer care can match what a shopper reads to the rule that applied.
 
 from __future__ import annotations
 
-from django.utils import formats
+from zoneinfo import ZoneInfo
+
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -32,6 +34,14 @@ def long_date(moment) -> str:
 
 def date_and_time(moment) -> str:
     return formats.date_format(moment, pgettext("date and time format", "j F Y, H:i"))
+
+
+def ship_by_text(rma, *, kept: bool = False) -> str:
+    """The last day to send the parcel (the RMA's expiry, in the store's timezone), written
+    out; "" when there is nothing to send or no expiry."""
+    if rma.status != RmaStatus.AUTHORIZED or not rma.expires_at or kept:
+        return ""
+    return long_date(timezone.localtime(rma.expires_at, ZoneInfo(rma.store.timezone)))
 
 
 def time_with_zone(text: str, moment) -> str:

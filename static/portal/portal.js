@@ -114,4 +114,42 @@
       });
     });
   }
+
+  // Busy state: a submit button marked data-busy-text says so and is disabled once its
+  // form is on its way, so a second click cannot send it twice. Disabled just after the
+  // submit event (a disabled button would drop out of what the form sends). Without this
+  // file the button simply stays as it is.
+  document.querySelectorAll("form").forEach(function (busyForm) {
+    busyForm.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (!submitter || !submitter.hasAttribute("data-busy-text")) {
+        return;
+      }
+      if (busyForm.getAttribute("data-busy") === "true") {
+        event.preventDefault();
+        return;
+      }
+      busyForm.setAttribute("data-busy", "true");
+      window.setTimeout(function () {
+        submitter.setAttribute("data-idle-text", submitter.textContent);
+        submitter.textContent = submitter.getAttribute("data-busy-text");
+        submitter.disabled = true;
+        submitter.setAttribute("aria-disabled", "true");
+      }, 0);
+    });
+  });
+  // Back to a page kept in the browser's cache: its buttons work again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) {
+      return;
+    }
+    document.querySelectorAll("form[data-busy=true]").forEach(function (busyForm) {
+      busyForm.removeAttribute("data-busy");
+      busyForm.querySelectorAll("[data-idle-text]").forEach(function (button) {
+        button.textContent = button.getAttribute("data-idle-text");
+        button.disabled = false;
+        button.removeAttribute("aria-disabled");
+      });
+    });
+  });
 })();

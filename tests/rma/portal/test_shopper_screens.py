@@ -10,10 +10,12 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from rma.emails import build_email
 from rma.importing import ImportValidationError, import_document
 from rma.links import status_path
-from rma.models import Rma, RmaPhoto, RmaStatus, Store
+from rma.models import Notification, Rma, RmaPhoto, RmaStatus, Store
 from rma.portal.progress import progress_steps
+from rma.selectors import rmas_with_lines
 from tests.catalogue.factories import ProductFactory, VariantFactory
 from tests.factories import (
     OrderFactory,
@@ -295,3 +297,11 @@ def test_each_photo_is_checked_and_the_one_at_fault_is_named(granted_client, ord
     assert response.status_code == 200
     assert "Photo 2: This photo has too many pixels" in response.content.decode()
     assert not RmaPhoto.objects.exists()
+
+
+def test_confirmation_email_gives_the_ship_by_date(authorized):
+    notification = Notification(kind="confirmation", recipient="ada@example.com", rma=authorized)
+    message = build_email(notification, list(rmas_with_lines().filter(pk=authorized.pk)))
+    assert "Please send your parcel by 19 December 2026" in message.body
+    html = message.alternatives[0][0]
+    assert "Please send your parcel by <strong>19 December 2026</strong>" in html
