@@ -111,7 +111,7 @@ def test_estimate_without_javascript_then_confirmation_and_status(make_shopper, 
     outcome = page.get_by_test_id("return-outcome")
     expect(outcome).to_contain_text("Refunded $35.04")
     expect(outcome).to_have_attribute("data-amount", "35.04")
-    expect(page.get_by_test_id("rma-status")).to_contain_text("RESOLVED")
+    expect(page.get_by_test_id("rma-status")).to_have_attribute("data-status", "RESOLVED")
 
 
 def test_live_estimate_with_javascript_and_kept_items(make_shopper, order):
