@@ -305,3 +305,15 @@ def test_confirmation_email_gives_the_ship_by_date(authorized):
     assert "Please send your parcel by 19 December 2026" in message.body
     html = message.alternatives[0][0]
     assert "Please send your parcel by <strong>19 December 2026</strong>" in html
+
+
+def test_german_store_status_page_is_german_with_its_stepper(client, german_order):
+    rma = RmaFactory(order=german_order, status=RmaStatus.AUTHORIZED, label_status="PENDING")
+    RmaLineFactory(rma=rma, order_line=german_order.lines.get(line_number=1), quantity=1)
+    RmaEventFactory(rma=rma, type="rma.created", actor_type="SHOPPER")
+    html = client.get(status_path(rma), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="de">' in html
+    assert 'aria-label="Stand Ihrer Rücksendung ' in html
+    assert "Eine andere Bestellung suchen" in html
+    # Berlin time, with its zone.
+    assert re.search(r"<time [^>]*>[^<]*\d\d:\d\d Uhr CES?T</time>", html)
