@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language, to_locale
 
+from payments.money import format_money
 from rma.models import Order, OrderLine
 from rma.policy import PolicyError, StorePolicy
 
@@ -178,9 +180,14 @@ def attach_exchanges(rma_lines) -> list:
 
 def exchange_choice_label(option: ExchangeOption, *, currency: str = "") -> str:
     """An exchange option for an agent's list, e.g.
-    "TEE-1-L: Organic tee (Size: L, Colour: Blue), 25.00 USD, 3 in stock"."""
+    "TEE-1-L: Organic tee (Size: L, Colour: Blue), $25.00, 3 in stock" (the price in the
+    active language; without a currency, as a plain number)."""
     described = f"{option.title} ({option.options_label})" if option.options_label else option.title
-    price = f"{option.price} {currency}".strip()
+    price = (
+        format_money(option.price, currency, to_locale(get_language() or "en"))
+        if currency
+        else str(option.price)
+    )
     return f"{option.item_id}: {described}, {price}, {option.stock} in stock"
 
 

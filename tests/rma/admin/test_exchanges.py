@@ -48,7 +48,7 @@ def test_the_create_return_screen_offers_the_available_variants(agent, login, or
     form = page.context["form"]
     choices = dict(form.fields["line-1-exchange"].choices)
     assert list(choices) == ["", "TEE-S", "TEE-L"]  # XL is out of stock; M is the item
-    assert choices["TEE-S"] == "TEE-S: Organic tee (Size: S), 19.00 USD, 2 in stock"
+    assert choices["TEE-S"] == "TEE-S: Organic tee (Size: S), $19.00, 2 in stock"
     html = page.content.decode()
     assert 'aria-label="Exchange for, line 1"' in html
 
