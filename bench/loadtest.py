@@ -38,7 +38,7 @@ class Plan:
     celery_concurrency: int = 2
 
 
-FULL = Plan(users=(1, 2, 4, 8, 16, 32, 64), step_seconds=30, orders_per_step=12_000)
+FULL = Plan(users=(1, 2, 4, 8, 16, 32, 64), step_seconds=20, orders_per_step=8_000)
 QUICK = Plan(users=(2, 8), step_seconds=10, orders_per_step=4_000)
 
 
