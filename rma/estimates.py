@@ -4,8 +4,11 @@ the pure estimate (`payments.estimate.estimate_return`).
 - `request_groups`: how a request splits into RMAs (one per return destination, and the
   lines the shopper may keep in an RMA of their own) with each RMA's estimate. The request
   service creates exactly these RMAs, and the portal shows exactly these estimates.
+  The store rules' route, keep and fee decisions are applied here; each group carries
+  the ones that shaped it, which the request stores on the RMA (`Rma.rule_decisions`).
 - `rma_estimates`: the estimate of RMAs already created (API, confirmation and status
-  pages, emails), from the quantities requested, before receipt.
+  pages, emails), from the quantities requested, before receipt, with the rule decisions
+  stored on the RMA (`stored_decisions`; the resolution reads them too).
 - `estimate_view` / `outcome_view`: what the templates show, amounts as `Decimal`s to be
   formatted with `{% load money %}{{ amount|money:currency }}`.
 
