@@ -183,7 +183,10 @@ def rma_request(
 
     Every line is checked against eligibility (docs/eligibility.md) under a lock on the order,
     and every failure is reported at once as `RmaError` with `items`. Each RMA is
-    AUTHORIZED at once unless one of its reasons requires review. Follow-up work (label,
+    AUTHORIZED at once unless one of its reasons (or a store rule) requires review. Store
+    rules may also route a line to another destination, keep it (an RMA of kept lines is
+    resolved at once, without a label) or set the RMA's return fee; the decisions that
+    shaped each RMA are stored on it (`rule_decisions`, docs/console.md). Follow-up work (label,
     emails, webhooks) is scheduled to run after commit. `event_data` (the channel's own
     details, e.g. the API caller's source) joins each `rma.created` event.
 
