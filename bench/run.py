@@ -400,9 +400,12 @@ def measure_generate(ports: Ports, results: Results) -> None:
     results.generate = interleaved(cases, runs=plan.generate_requests, warm_up=plan.warm_up)
 
 
-def measure_lookup(ports: dict[str, int], plain: dict[str, int], results: Results) -> None:
+def measure_lookup(
+    ports: dict[str, int], plain: dict[str, int], results: Results, *, bare: int
+) -> None:
     """The portal's lookup form (GET for the CSRF token once, then timed POSTs) on each
-    dataset, interleaved; every lookup is a different, random, matching order."""
+    dataset, and the bare floor's lookup on the 1,000 orders, interleaved; every lookup
+    is a different, random, matching order."""
     if not resolves("/"):
         results.missing["lookup"] = "the portal lookup route does not resolve"
         return
@@ -428,6 +431,22 @@ def measure_lookup(ports: dict[str, int], plain: dict[str, int], results: Result
         results.lookup_plans[label] = diagnose.lookup_plan(
             url, dataset.lookup_order_id(plain[url]).lower()
         )
+    floor = Client("127.0.0.1", bare)
+
+    def bare_lookup() -> Response:
+        index = rng.randint(1, plain[SMALL_URL])
+        form = {
+            "order_number": dataset.lookup_order_id(index).lower(),
+            "contact": dataset.lookup_email(index),
+        }
+        return floor.request(
+            "POST",
+            "/floor/lookup",
+            body=urlencode(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    cases["bare floor, 1,000"] = (bare_lookup, 302)
     results.lookup = interleaved(cases, runs=results.plan.lookup_runs, warm_up=results.plan.warm_up)
 
 
@@ -627,7 +646,7 @@ def main(argv: list[str]) -> int:
                                 ready_headers=ready_headers,
                             )
                         )
-                    measure_lookup(lookup_ports, plain, results)
+                    measure_lookup(lookup_ports, plain, results, bare=ports.bare)
             with phase(results, "where the time goes (in-process)"):
                 measure_layers(results, env["CELERY_BROKER_URL"])
             with phase(results, "database connections"):

@@ -10,7 +10,7 @@ import json
 from html import escape
 
 from django.db import connection, transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 
 ORDER_WITH_LINES = """
     SELECT o.id, o.order_id, s.code, s.name, l.line_number, l.item_id, l.title, l.quantity
@@ -75,3 +75,27 @@ def order_write(request, store_code: str, order_id: str):
         with connection.cursor() as cursor:
             cursor.execute("UPDATE rma_order SET updated_at = now() WHERE id = %s", [rows[0][0]])
     return _json(rows, status=201)
+
+
+LOOKUP = """
+    SELECT s.code, o.order_id
+    FROM rma_order o
+    JOIN rma_store s ON s.id = o.store_id
+    WHERE upper(o.order_id) = upper(%s) AND lower(o.customer_email) = lower(%s)
+"""
+
+
+def lookup(request):
+    """Floor of the portal's lookup: the order by number (any case) and email, one
+    statement, a redirect to its page (no CSRF, no session, no rate limit)."""
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LOOKUP,
+            [request.POST.get("order_number", "").strip(), request.POST.get("contact", "")],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return HttpResponse("<!doctype html><title>Find your order</title><p>Not found")
+    return HttpResponseRedirect(f"/order/{row[0]}/{row[1]}/")
