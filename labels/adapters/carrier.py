@@ -1,4 +1,4 @@
-"""What the carrier adapters (easypost, shippo) share: rate choice, downloads, addresses."""
+"""What the label adapters share: carrier settings, rate choice, capped downloads, addresses."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from returns_portal import outbound
 
-from .base import PermanentLabelError, TransientLabelError
+from .base import LabelService, PermanentLabelError, TransientLabelError
 
 # A label or QR code is a few dozen kilobytes; refuse to buffer anything absurd.
 MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
@@ -18,6 +20,25 @@ TRANSIENT_REQUEST_ERRORS = (
     requests.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
 )
+
+
+class CarrierLabelService(LabelService):
+    """A carrier reached with its official library, configured by `<PREFIX>_API_KEY` and
+    `<PREFIX>_API_BASE` (the prefix is `settings_prefix`)."""
+
+    settings_prefix: str
+
+    @classmethod
+    def from_settings(cls):
+        key_setting = f"{cls.settings_prefix}_API_KEY"
+        api_key = getattr(settings, key_setting)
+        if not api_key:
+            raise ImproperlyConfigured(f"LABEL_SERVICE={cls.name} needs {key_setting}")
+        return cls(
+            api_key=api_key,
+            api_base=getattr(settings, f"{cls.settings_prefix}_API_BASE"),
+            timeout=settings.LABEL_SERVICE_TIMEOUT,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,12 +107,22 @@ def download(url: str, *, timeout: float, pdf: bool = True) -> bytes:
         raise TransientLabelError(f"Label download failed: {error}") from error
     except requests.RequestException as error:
         raise PermanentLabelError(f"Label download failed: {error}") from error
-    try:
+    if response.status_code != 200:
+        response.close()
         if response.status_code >= 500:
             raise TransientLabelError(f"Label download: HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise PermanentLabelError(f"Label download refused: HTTP {response.status_code}")
-        chunks, size = [], 0
+        raise PermanentLabelError(f"Label download refused: HTTP {response.status_code}")
+    content = read_capped(response)
+    if pdf and not content.startswith(b"%PDF-"):
+        raise PermanentLabelError("The carrier's label is not a PDF document")
+    return content
+
+
+def read_capped(response) -> bytes:
+    """The body of a streamed label download, refused past `MAX_DOWNLOAD_BYTES`; a network
+    failure while reading is transient. The response is closed in every case."""
+    chunks, size = [], 0
+    try:
         for chunk in response.iter_content(chunk_size=64 * 1024):
             size += len(chunk)
             if size > MAX_DOWNLOAD_BYTES:
@@ -101,10 +132,7 @@ def download(url: str, *, timeout: float, pdf: bool = True) -> bytes:
         raise TransientLabelError(f"Label download interrupted: {error}") from error
     finally:
         response.close()
-    content = b"".join(chunks)
-    if pdf and not content.startswith(b"%PDF-"):
-        raise PermanentLabelError("The carrier's label is not a PDF document")
-    return content
+    return b"".join(chunks)
 
 
 def address_lines(address: dict) -> dict:

@@ -16,20 +16,18 @@ retries); any other refusal raises `PermanentLabelError` with EasyPost's message
 from __future__ import annotations
 
 import easypost
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from easypost.errors import ApiError, EasyPostError, HttpError, JsonError, TimeoutError
 
 from .base import (
     IssuedLabel,
     LabelRequest,
-    LabelService,
     PermanentLabelError,
     RefundOutcome,
     TransientLabelError,
     VoidRequest,
 )
 from .carrier import (
+    CarrierLabelService,
     Offer,
     address_lines,
     cheapest_allowed,
@@ -60,7 +58,8 @@ def _carrier_error(error: EasyPostError, doing: str) -> Exception:
     return PermanentLabelError(message)
 
 
-class EasyPostLabelService(LabelService):
+class EasyPostLabelService(CarrierLabelService):
+    settings_prefix = "EASYPOST"
     name = "easypost"
     refunds_labels = True
 
@@ -68,16 +67,6 @@ class EasyPostLabelService(LabelService):
         self.timeout = timeout
         self.client = easypost.EasyPostClient(
             api_key, api_base=api_base.rstrip("/"), timeout=int(max(1, round(timeout)))
-        )
-
-    @classmethod
-    def from_settings(cls) -> EasyPostLabelService:
-        if not settings.EASYPOST_API_KEY:
-            raise ImproperlyConfigured("LABEL_SERVICE=easypost needs EASYPOST_API_KEY")
-        return cls(
-            api_key=settings.EASYPOST_API_KEY,
-            api_base=settings.EASYPOST_API_BASE,
-            timeout=settings.LABEL_SERVICE_TIMEOUT,
         )
 
     def issue(self, request: LabelRequest) -> IssuedLabel:

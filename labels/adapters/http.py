@@ -24,16 +24,9 @@ from django.core.exceptions import ImproperlyConfigured
 from returns_portal import outbound
 
 from .base import IssuedLabel, LabelRequest, LabelService, PermanentLabelError, TransientLabelError
+from .carrier import TRANSIENT_REQUEST_ERRORS, read_capped
 
 API_KEY_HEADER = "apikey"
-# A label is a few dozen kilobytes; refuse to buffer anything absurd.
-MAX_PDF_BYTES = 10 * 1024 * 1024
-# The network failed, not the request: worth a retry.
-TRANSIENT_REQUEST_ERRORS = (
-    requests.Timeout,
-    requests.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-)
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -137,18 +130,7 @@ class HttpLabelService(LabelService):
 
     def _download(self, url: str) -> bytes:
         response = self._call("GET", url, headers=self._headers(url), stream=True)
-        chunks, size = [], 0
-        try:
-            for chunk in response.iter_content(chunk_size=64 * 1024):
-                size += len(chunk)
-                if size > MAX_PDF_BYTES:
-                    raise PermanentLabelError("Label download is larger than allowed")
-                chunks.append(chunk)
-        except TRANSIENT_REQUEST_ERRORS as error:
-            raise TransientLabelError(f"Label download interrupted: {error}") from error
-        finally:
-            response.close()
-        return _checked_pdf(b"".join(chunks))
+        return _checked_pdf(read_capped(response))
 
 
 def _checked_pdf(pdf: bytes) -> bytes:

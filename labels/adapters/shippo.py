@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 
 import requests
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from shippo import Shippo
 from shippo.models import components, errors, operations
 
@@ -29,7 +27,6 @@ from returns_portal import outbound
 from .base import (
     IssuedLabel,
     LabelRequest,
-    LabelService,
     PermanentLabelError,
     RefundOutcome,
     TransientLabelError,
@@ -37,6 +34,7 @@ from .base import (
 )
 from .carrier import (
     TRANSIENT_REQUEST_ERRORS,
+    CarrierLabelService,
     Offer,
     address_lines,
     cheapest_allowed,
@@ -84,7 +82,8 @@ def _messages(error: errors.SDKError) -> str:
     return json.dumps(body)[:300]
 
 
-class ShippoLabelService(LabelService):
+class ShippoLabelService(CarrierLabelService):
+    settings_prefix = "SHIPPO"
     name = "shippo"
     refunds_labels = True
 
@@ -95,16 +94,6 @@ class ShippoLabelService(LabelService):
             api_key_header=token,
             server_url=api_base.rstrip("/"),
             client=GuardedClient(timeout),
-        )
-
-    @classmethod
-    def from_settings(cls) -> ShippoLabelService:
-        if not settings.SHIPPO_API_KEY:
-            raise ImproperlyConfigured("LABEL_SERVICE=shippo needs SHIPPO_API_KEY")
-        return cls(
-            api_key=settings.SHIPPO_API_KEY,
-            api_base=settings.SHIPPO_API_BASE,
-            timeout=settings.LABEL_SERVICE_TIMEOUT,
         )
 
     def issue(self, request: LabelRequest) -> IssuedLabel:
