@@ -30,15 +30,14 @@ from rma.importing.fields import (
     decimal,
     integer,
     join,
-    list_of,
     object_of,
     read_object,
     text,
     type_name,
     url,
 )
-from rma.importing.schema import duplicates
-from rma.importing.upsert import Tally
+from rma.importing.schema import max_length, unique_by
+from rma.importing.upsert import BATCH_SIZE, Tally, assign_changed, in_chunks
 from rma.models import Store
 
 from .models import ExchangeReservation, Product, Variant
@@ -47,11 +46,6 @@ from .models import ExchangeReservation, Product, Variant
 MAX_OPTIONS = 10
 MAX_VARIANTS = 1000
 OPTION_TEXT_LENGTH = 100
-BATCH_SIZE = 500
-
-
-def _max_length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 _option_text = text(OPTION_TEXT_LENGTH, blank=False)
@@ -99,7 +93,7 @@ def _price():
 
 
 VARIANT = {
-    "item_id": Field(text(_max_length(Variant, "item_id"), blank=False), required=True),
+    "item_id": Field(text(max_length(Variant, "item_id"), blank=False), required=True),
     "options": Field(read_options, default=()),
     "price": Field(_price(), required=True),
     "stock": Field(integer(minimum=0), default=0),
@@ -108,33 +102,12 @@ VARIANT = {
 }
 
 
-def _unique_list(key: str, read_item, *, non_empty: bool = False, maximum: int | None = None):
-    """A list of objects in which `key` appears once; duplicates name the first use."""
-    read_list = list_of(read_item, non_empty=non_empty)
-
-    def read(value, where: str, problems: Problems):
-        if maximum is not None and isinstance(value, list) and len(value) > maximum:
-            problems.add(where, f"must have at most {maximum} entries (got {len(value)})")
-            return None
-        items = read_list(value, where, problems)
-        name = where.rsplit(".", 1)[-1]
-        for duplicate, indexes in duplicates(items or [], key).items():
-            for index in indexes[1:]:
-                problems.add(
-                    f"{where}[{index}].{key}",
-                    f"{duplicate!r} is already used by {name}[{indexes[0]}]",
-                )
-        return items
-
-    return read
-
-
 PRODUCT = {
-    "product_id": Field(text(_max_length(Product, "product_id"), blank=False), required=True),
-    "title": Field(text(_max_length(Product, "title"), blank=False), required=True),
+    "product_id": Field(text(max_length(Product, "product_id"), blank=False), required=True),
+    "title": Field(text(max_length(Product, "title"), blank=False), required=True),
     "image_url": Field(read_picture, default=""),
     "variants": Field(
-        _unique_list("item_id", object_of(VARIANT), non_empty=True, maximum=MAX_VARIANTS),
+        unique_by("item_id", object_of(VARIANT), non_empty=True, maximum=MAX_VARIANTS),
         required=True,
     ),
 }
@@ -158,7 +131,7 @@ def _variants(product: dict):
 def read_products(value, where: str, problems: Problems) -> list[tuple[str, dict]]:
     """A store's `products` as (path, product) pairs: product ids once each, and each item
     id in one product only."""
-    products = _unique_list("product_id", read_product)(value, where, problems) or []
+    products = unique_by("product_id", read_product)(value, where, problems) or []
     first_use = {}
     for index, product in enumerate(products):
         if product is None:
@@ -271,7 +244,7 @@ class CatalogueImport:
                     )
                     created.append(product)
                     self.products[key] = product
-                elif _assign(product, fields):
+                elif assign_changed(product, fields):
                     product.updated_at = now
                     updated.append(product)
                 else:
@@ -302,7 +275,7 @@ class CatalogueImport:
                         created.append(
                             Variant(store=stores[row.store_code], item_id=item["item_id"], **fields)
                         )
-                    elif _assign(variant, fields):
+                    elif assign_changed(variant, fields):
                         variant.updated_at = now
                         updated.append(variant)
                     else:
@@ -329,7 +302,7 @@ class CatalogueImport:
                 variant.stock = 0
                 variant.updated_at = now
                 updated.append(variant)
-        for chunk in _chunks(removed):
+        for chunk in in_chunks(removed):
             Variant.objects.filter(pk__in=chunk).delete()
         Variant.objects.bulk_create(created, batch_size=BATCH_SIZE)
         Variant.objects.bulk_update(
@@ -347,20 +320,6 @@ def _any(filters: list[Q]) -> Q:
     for more in filters[1:]:
         combined |= more
     return combined
-
-
-def _assign(instance, fields: dict) -> bool:
-    changed = False
-    for name, value in fields.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed = True
-    return changed
-
-
-def _chunks(items: list, size: int = BATCH_SIZE):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class ProductValidationError(Exception):

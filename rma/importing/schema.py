@@ -44,7 +44,7 @@ WEIGHT_UNITS = ("lb", "oz", "kg", "g")
 DIMENSION_UNITS = ("in", "cm")
 
 
-def _max_length(model, name: str) -> int:
+def max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
@@ -53,11 +53,15 @@ def _line_decimal(name: str):
     return decimal(decimal_places=field.decimal_places, max_digits=field.max_digits)
 
 
-def _unique_by(key: str, read_item, *, non_empty: bool = False):
-    """A list of objects in which `key` (a code or number) appears only once."""
+def unique_by(key: str, read_item, *, non_empty: bool = False, maximum: int | None = None):
+    """A list of objects in which `key` (a code or number) appears only once (at most
+    `maximum` of them when given); a duplicate names the first use."""
     read_list = list_of(read_item, non_empty=non_empty)
 
     def read(value, where: str, problems: Problems):
+        if maximum is not None and isinstance(value, list) and len(value) > maximum:
+            problems.add(where, f"must have at most {maximum} entries (got {len(value)})")
+            return None
         items = read_list(value, where, problems)
         name = where.rsplit(".", 1)[-1]
         for duplicate, indexes in duplicates(items or [], key).items():
@@ -94,8 +98,8 @@ ADDRESS = {
 }
 
 SUPPLIER = {
-    "code": Field(text(_max_length(Supplier, "code"), blank=False), required=True),
-    "name": Field(text(_max_length(Supplier, "name"), blank=False), required=True),
+    "code": Field(text(max_length(Supplier, "code"), blank=False), required=True),
+    "name": Field(text(max_length(Supplier, "name"), blank=False), required=True),
     "email": Field(email, default=""),
     "return_address": Field(object_of(ADDRESS), required=True),
 }
@@ -116,7 +120,7 @@ REASON = {
 
 def read_reasons(value, where: str, problems: Problems):
     """The store's reasons: unique codes, each parent one of the other reasons (one level)."""
-    reasons = _unique_by("code", object_of(REASON))(value, where, problems)
+    reasons = unique_by("code", object_of(REASON))(value, where, problems)
     by_code = {reason["code"]: reason for reason in reasons or () if reason}
     for index, reason in enumerate(reasons or ()):
         parent = (reason or {}).get("parent")
@@ -143,7 +147,7 @@ RULE_ACTION = {
     "days": Field(integer(minimum=1, maximum=3650)),
     "message": Field(text(300, blank=False)),
     "amount": Field(decimal(maximum=Decimal(1_000_000))),
-    "destination": Field(text(_max_length(Supplier, "code"), blank=False)),
+    "destination": Field(text(max_length(Supplier, "code"), blank=False)),
 }
 # What each action needs besides its name.
 ACTION_KEYS = {
@@ -185,7 +189,7 @@ def _read_condition_value(condition: dict, where: str, problems: Problems):
 
 def read_rules(value, where: str, problems: Problems):
     """The store's rules (docs/console.md), each condition's value read by its field's type."""
-    items = _unique_by("name", object_of(RULE))(value, where, problems)
+    items = unique_by("name", object_of(RULE))(value, where, problems)
     stored = []
     for index, rule in enumerate(items or ()):
         if rule is None:
@@ -305,19 +309,19 @@ def _read_products(value, where: str, problems: Problems) -> list[tuple[str, dic
 STORE = {
     "code": Field(
         text(
-            _max_length(Store, "code"),
+            max_length(Store, "code"),
             blank=False,
             pattern=r"[A-Za-z0-9._-]+",
             pattern_hint="use only letters, digits, '.', '_' and '-'",
         ),
         required=True,
     ),
-    "name": Field(text(_max_length(Store, "name"), blank=False), required=True),
+    "name": Field(text(max_length(Store, "name"), blank=False), required=True),
     "currency": Field(upper_code(3, "currency code (ISO 4217)"), required=True),
     "timezone": Field(timezone_name, required=True),
     "support_email": Field(email, default=""),
     "return_address": Field(object_of(ADDRESS), required=True),
-    "suppliers": Field(_unique_by("code", object_of(SUPPLIER)), default=()),
+    "suppliers": Field(unique_by("code", object_of(SUPPLIER)), default=()),
     "policy": Field(read_policy),
     "brand_colour": Field(
         text(7, pattern=r"(#[0-9A-Fa-f]{6})?", pattern_hint="a colour like #1A6B3C"), default=""
@@ -344,15 +348,15 @@ def _customer_tags(value, where: str, problems: Problems):
 
 CUSTOMER = {
     "email": Field(email, required=True),
-    "name": Field(text(_max_length(Order, "customer_name")), default=""),
+    "name": Field(text(max_length(Order, "customer_name")), default=""),
     "tags": Field(_customer_tags, default=()),
 }
 
 LINE = {
     "line_number": Field(integer(minimum=1), required=True),
-    "item_id": Field(text(_max_length(OrderLine, "item_id"), blank=False), required=True),
-    "title": Field(text(_max_length(OrderLine, "title")), default=""),
-    "department": Field(text(_max_length(OrderLine, "department")), default=""),
+    "item_id": Field(text(max_length(OrderLine, "item_id"), blank=False), required=True),
+    "title": Field(text(max_length(OrderLine, "title")), default=""),
+    "department": Field(text(max_length(OrderLine, "department")), default=""),
     "quantity": Field(integer(minimum=1, maximum=MAX_LINE_QUANTITY), required=True),
     "unit_price": Field(_line_decimal("unit_price"), required=True),
     "weight": Field(_line_decimal("weight"), default=Decimal(0)),
@@ -362,7 +366,7 @@ LINE = {
     "hazmat": Field(boolean, default=False),
     "final_sale": Field(boolean, default=False),
     "delivered_at": Field(timestamp),
-    "supplier": Field(text(_max_length(Supplier, "code"), blank=False)),
+    "supplier": Field(text(max_length(Supplier, "code"), blank=False)),
     "image_url": Field(url, default=""),
     # Totals for the whole line (not per unit), in the store currency.
     "discount": Field(_line_decimal("discount"), default=Decimal("0.00")),
@@ -373,26 +377,26 @@ LINE = {
 PAYMENT = {
     "provider": Field(
         text(
-            _max_length(Order, "payment_provider"),
+            max_length(Order, "payment_provider"),
             blank=False,
             pattern=r"[a-z0-9_-]+",
             pattern_hint="a provider name in lower case, such as stripe",
         ),
         required=True,
     ),
-    "payment_intent": Field(text(_max_length(Order, "payment_intent"), blank=False), required=True),
+    "payment_intent": Field(text(max_length(Order, "payment_intent"), blank=False), required=True),
 }
 
 ORDER = {
-    "store": Field(text(_max_length(Store, "code"), blank=False), required=True),
-    "order_id": Field(text(_max_length(Order, "order_id"), blank=False), required=True),
+    "store": Field(text(max_length(Store, "code"), blank=False), required=True),
+    "order_id": Field(text(max_length(Order, "order_id"), blank=False), required=True),
     "status": Field(choice(OrderStatus.values), required=True),
     "placed_at": Field(timestamp, required=True),
     "shipped_at": Field(timestamp),
     "delivered_at": Field(timestamp),
     "customer": Field(object_of(CUSTOMER), required=True),
     "shipping_address": Field(object_of(ADDRESS), required=True),
-    "lines": Field(_unique_by("line_number", object_of(LINE), non_empty=True), required=True),
+    "lines": Field(unique_by("line_number", object_of(LINE), non_empty=True), required=True),
     "payment": Field(object_of(PAYMENT)),
 }
 

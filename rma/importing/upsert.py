@@ -168,7 +168,7 @@ def _catalogue(document: Document, existing: _Existing, *, lock: bool):
     )
 
 
-def _assign(instance, fields: dict) -> bool:
+def assign_changed(instance, fields: dict) -> bool:
     """Set the fields that differ; whether any did (so unchanged rows are not written)."""
     changed = False
     for name, value in fields.items():
@@ -183,7 +183,7 @@ def _save_one(instance, model, keys: dict, fields: dict, tally: Tally):
     if instance is None:
         tally.created += 1
         return model.objects.create(**keys, **fields)
-    if _assign(instance, fields):
+    if assign_changed(instance, fields):
         tally.updated += 1
         instance.save()
     else:
@@ -191,7 +191,8 @@ def _save_one(instance, model, keys: dict, fields: dict, tally: Tally):
     return instance
 
 
-def _chunks(items: list, size: int = BATCH_SIZE):
+def in_chunks(items: list, size: int = BATCH_SIZE):
+    """`items` in lists of at most `size` (for queries with many parameters)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -224,14 +225,14 @@ class _Existing:
                 order_ids[row.store_code].add(row.order_id)
         orders = {}
         for code in sorted(order_ids):
-            for chunk in _chunks(sorted(order_ids[code])):
+            for chunk in in_chunks(sorted(order_ids[code])):
                 queryset = Order.objects.filter(store=stores[code], order_id__in=chunk)
                 if lock:
                     queryset = queryset.select_for_update()
                 for order in queryset.order_by("pk"):
                     orders[(code, order.order_id)] = order
         lines = defaultdict(dict)
-        for chunk in _chunks([order.pk for order in orders.values()]):
+        for chunk in in_chunks([order.pk for order in orders.values()]):
             queryset = OrderLine.objects.filter(order_id__in=chunk).annotate(
                 held_quantity=held_quantity_expression(), rma_line_count=Count("rma_lines")
             )
@@ -326,7 +327,7 @@ class _Existing:
                 store = self.stores[row.store_code]
                 order = Order(store=store, order_id=row.order_id, **row.fields)
                 created.append(order)
-            elif _assign(order, row.fields):
+            elif assign_changed(order, row.fields):
                 # bulk_update() does not apply auto_now.
                 order.updated_at = now
                 updated.append(order)
@@ -357,7 +358,7 @@ class _Existing:
                 line = current.pop(fields["line_number"], None)
                 if line is None:
                     created.append(OrderLine(order=order, **fields))
-                elif _assign(line, {name: fields[name] for name in LINE_ATTNAMES}):
+                elif assign_changed(line, {name: fields[name] for name in LINE_ATTNAMES}):
                     updated.append(line)
                 else:
                     result.lines.unchanged += 1
@@ -369,7 +370,7 @@ class _Existing:
                     )
                 else:
                     removed.append(line.pk)
-        for chunk in _chunks(removed):
+        for chunk in in_chunks(removed):
             OrderLine.objects.filter(pk__in=chunk).delete()
         OrderLine.objects.bulk_create(created, batch_size=BATCH_SIZE)
         OrderLine.objects.bulk_update(updated, LINE_FIELDS, batch_size=BATCH_SIZE)
