@@ -1,22 +1,21 @@
 """A scriptable local HTTP server for the carrier fakes (EasyPost, Shippo).
 
-A real HTTP server on 127.0.0.1 (port chosen by the OS), answering in threads. Each
-fake routes requests to handlers; a test scripts faults per route with `then(route,
-action)`: `Answer(status)` answers an error before doing anything, `AnswerAfter(status)`
-does the work (e.g. buys the label) and then answers an error as if the answer were
-lost, `Hold()` does the work and keeps the request open until `release()`.
-"""
+A real HTTP server on 127.0.0.1 (port chosen by the OS), answering in threads
+(`tests.fake_http`). Each fake routes requests to handlers; a test scripts faults per
+route with `then(route, action)`: `Answer(status)` answers an error before doing
+anything, `AnswerAfter(status)` does the work (e.g. buys the label) and then answers an
+error as if the answer were lost, `Hold()` does the work and keeps the request open
+until `release()`."""
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import FakeHttpServer, HttpRequest
 
 
 def label_pdf(text: str) -> bytes:
@@ -89,57 +88,30 @@ class Reply(Exception):
         self.document = document
 
 
-class FakeCarrier:
+class FakeCarrier(FakeHttpServer):
     """Subclasses fill `routes`: (method, regex, handler name, route name)."""
 
     routes: list[tuple[str, str, str, str]] = []
     api_prefix = ""
 
     def __init__(self, *, api_key: str):
+        super().__init__()
         self.api_key = api_key
-        self.calls: list[Call] = []
-        self._script: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.RLock()
-        self._released = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def url(self) -> str:
         return self.origin + self.api_prefix
 
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
-
     def then(self, route: str, *actions) -> None:
-        with self._lock:
-            self._script[route].extend(actions)
-
-    def release(self) -> None:
-        self._released.set()
+        self._enqueue(route, actions)
 
     def calls_to(self, route: str) -> list[Call]:
         return [call for call in self.calls if getattr(call, "route", None) == route]
 
     def wait_for_calls(self, route: str, count: int, *, timeout: float = 30.0) -> list[Call]:
-        deadline = time.monotonic() + timeout
-        while len(self.calls_to(route)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{route}: {len(self.calls_to(route))} calls, not {count}")
-            time.sleep(0.02)
-        return self.calls_to(route)
+        return self._wait_for(
+            lambda: self.calls_to(route), count, timeout, route + ": {got} calls, not {count}"
+        )
 
     # Subclasses: authorised(headers) -> bool, error_document(status, message) -> dict.
 
@@ -157,9 +129,7 @@ class FakeCarrier:
                 continue
             call = Call(method, parts.path, parse_qs(parts.query), document, headers)
             call.route = route
-            with self._lock:
-                self.calls.append(call)
-                action = self._script[route].popleft() if self._script[route] else None
+            action = self._record(call, route)
             if route != "file" and not self.authorised(headers):
                 return 401, self.error_document(401, "bad credentials"), "application/json"
             if isinstance(action, Answer):
@@ -180,7 +150,7 @@ class FakeCarrier:
                     ("application/json"),
                 )
             if isinstance(action, Hold):
-                self._released.wait(timeout=120)
+                self.hold(timeout=120)
             return status, answer, content_type
         return 404, self.error_document(404, "no such route"), "application/json"
 
@@ -189,33 +159,8 @@ class FakeCarrier:
             return 200, QR_PNG, "image/png"
         return 200, label_pdf(f"LABEL {name}"), "application/pdf"
 
-    def _handler_class(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self, method: str):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, answer, content_type = fake._dispatch(
-                    method, self.path, body, {k.lower(): v for k, v in self.headers.items()}
-                )
-                payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    pass  # the client gave up or died
-
-            def do_GET(self):
-                self._serve("GET")
-
-            def do_POST(self):
-                self._serve("POST")
-
-            def log_message(self, format, *args):
-                pass
-
-        return Handler
+    def respond(self, request: HttpRequest):
+        status, answer, content_type = self._dispatch(
+            request.method, request.path, request.body, request.headers
+        )
+        return status, answer, {"Content-Type": content_type}

@@ -17,13 +17,11 @@ held answer, so no test depends on how fast the machine is.
 from __future__ import annotations
 
 import itertools
-import json
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.fake_http import FakeHttpServer, HttpRequest
 
 API_KEY = "sk_test_returns_portal"
 
@@ -68,34 +66,22 @@ def _error(status: int, type_: str, message: str, code: str = "", param: str = "
     return status, {"error": error}
 
 
-class FakeStripe:
+class FakeStripe(FakeHttpServer):
     def __init__(self):
-        self.requests: list[Request] = []
+        super().__init__()
         self.payment_intents: dict[str, PaymentIntent] = {}
         # Refunds made, by id, in order.
         self.refunds: dict[str, dict] = {}
         self._idempotent: dict[str, tuple[dict, int, dict]] = {}
-        self._script: deque = deque()
-        self._lock = threading.Lock()
-        self._released = threading.Event()
         self._ids = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
-    def start(self) -> FakeStripe:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
+    @property
+    def requests(self) -> list[Request]:
+        return self.calls
 
     def payment_intent(self, amount: int, currency: str = "usd", id: str = "") -> str:
         """A PaymentIntent that was paid `amount` minor units; returns its id."""
@@ -103,21 +89,11 @@ class FakeStripe:
         self.payment_intents[intent.id] = intent
         return intent.id
 
-    def then(self, *actions) -> None:
-        with self._lock:
-            self._script.extend(actions)
-
-    def release(self) -> None:
-        self._released.set()
-
     def wait_for_requests(self, count: int, *, timeout: float = 30.0) -> list[Request]:
         """Poll until `count` requests arrived (a bound for a hang, not a time limit)."""
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"Stripe has {len(self.requests)} requests, not {count}")
-            time.sleep(0.02)
-        return list(self.requests)
+        return self._wait_for(
+            lambda: self.calls, count, timeout, "Stripe has {got} requests, not {count}"
+        )
 
     # --- the API ---------------------------------------------------------------------
 
@@ -198,41 +174,17 @@ class FakeStripe:
                 self._idempotent[key] = (request.params, status, body)
         return status, body, {}
 
-    def _handler_class(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
-                params = {key: values[-1] for key, values in parse_qs(raw).items()}
-                request = Request(
-                    path=self.path,
-                    params=params,
-                    idempotency_key=self.headers.get("Idempotency-Key", ""),
-                    authorization=self.headers.get("Authorization", ""),
-                    stripe_version=self.headers.get("Stripe-Version", ""),
-                )
-                with fake._lock:
-                    fake.requests.append(request)
-                    action = fake._script.popleft() if fake._script else None
-                status, body, headers = fake._handle(request, action)
-                if isinstance(action, Hold):
-                    fake._released.wait(timeout=60)
-                payload = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.send_header("Request-Id", f"req_{len(fake.requests)}")
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client (a killed worker) has gone
-
-            def log_message(self, format, *args):
-                pass
-
-        return Handler
+    def respond(self, request: HttpRequest):
+        params = {key: values[-1] for key, values in parse_qs(request.body.decode()).items()}
+        call = Request(
+            path=request.path,
+            params=params,
+            idempotency_key=request.headers.get("idempotency-key", ""),
+            authorization=request.headers.get("authorization", ""),
+            stripe_version=request.headers.get("stripe-version", ""),
+        )
+        action = self._record(call)
+        status, body, headers = self._handle(call, action)
+        if isinstance(action, Hold):
+            self.hold()
+        return status, body, {"Request-Id": f"req_{len(self.calls)}", **headers}
