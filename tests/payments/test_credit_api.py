@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError, connection
 
 from payments.models import StoreCredit
 from payments.services import store_credit_issue
@@ -138,3 +139,29 @@ def test_a_body_past_the_limit_is_refused(client, key, credit, settings):
     settings.API_MAX_BODY_BYTES = 10
     response = redeem(client, credit.code, {"amount": "1.00", "reference": "r"}, key)
     assert response.status_code == 413
+
+
+def test_a_body_nested_too_deeply_is_a_json_400_and_spends_nothing(client, key, credit):
+    response = redeem(client, credit.code, "[" * 100_000 + "]" * 100_000, key)
+    assert response.status_code == 400
+    assert response.json() == {"errors": ["the body is not valid JSON: it is nested too deeply"]}
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("19.35")
+
+
+def database_down(execute, sql, params, many, context):
+    """Every query fails as it does when PostgreSQL is unreachable (Django's execute hook)."""
+    raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+
+def test_a_database_that_is_down_is_a_json_503_with_retry_after(client, key, credit):
+    with connection.execute_wrapper(database_down):
+        response = redeem(client, credit.code, {"amount": "1.00", "reference": "r"}, key)
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == "30"
+    assert response.json() == {
+        "errors": ["the database is unavailable, so nothing was spent; send it again in a minute"]
+    }
+    credit.refresh_from_db()
+    assert credit.balance == Decimal("19.35")
