@@ -7,7 +7,7 @@ PORT ?= 8000
 # The project's Python packages (security lint covers all of them).
 APPS := $(wildcard returns_portal rma labels catalogue payments policies)
 
-.PHONY: install run test lint audit bench worker clean
+.PHONY: install run test lint audit bench worker clean screenshots
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# Every shopper page at 390 and 1280 px (headless system Chromium, a live server with the
+# demo data, axe-core on each) into docs/screenshots/.
+screenshots: install
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -p no:cacheprovider \
+		tests/rma/portal/test_browser_shopper_screens.py -k every_shopper_page
 
 lint: install
 	$(VENV)/bin/ruff check .

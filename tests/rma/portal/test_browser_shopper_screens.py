@@ -188,7 +188,6 @@ def test_every_shopper_page_screenshot(shopper, tmp_path, settings):
     page.get_by_role("button", name="English").click()
     look_up(page, "DE-100234", "erika@example.de")
     shopper.check("04-order-de-store-in-english")
-    page.get_by_role("button", name="Deutsch").click()
     page.goto("/")
     look_up(page, "3000179302", "ada@example.com")
     shopper.check("05-order")
@@ -230,7 +229,9 @@ def test_every_shopper_page_screenshot(shopper, tmp_path, settings):
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     shopper.check("11-not-found")
     page.goto("/")
-    for _ in range(3):
+    for _ in range(3):  # the earlier miss counts too: stop once the lookup is paused
+        if not page.get_by_label("Order number").count():
+            break
         look_up(page, "3000179310", "guess@example.com")
     expect(page.get_by_role("heading", level=1)).to_have_text("Please try again later")
     shopper.check("12-rate-limited")
