@@ -41,7 +41,7 @@ def lookup(request, store_code: str | None = None):
         # Counted before the lookup (atomically), so a burst cannot pass the limit.
         attempt = lookup_attempt(request, order_number=number)
         if not attempt:
-            return rate_limited(request)
+            return rate_limited(request, store=store)
         orders = orders_for_lookup(order_number=number, contact=form.cleaned_data["contact"])
         if store_code is not None:
             # A store's own search finds its orders only (the same work was done).
@@ -72,9 +72,13 @@ def choose(request):
     return render(request, "portal/choose.html", {"entries": entries})
 
 
-def rate_limited(request, exception=None):
-    """Too many failed lookups (HTTP 429): a friendly page that says when to try again."""
+def rate_limited(request, exception=None, *, store=None):
+    """Too many failed lookups (HTTP 429): a friendly page that says when to try again,
+    in the store's brand when the search was a store's."""
     minutes = longest_wait_minutes()
-    response = render(request, "portal/rate_limited.html", {"minutes": minutes}, status=429)
+    context = {"minutes": minutes}
+    if store is not None:
+        context |= {"store": store, **brand_context(store)}
+    response = render(request, "portal/rate_limited.html", context, status=429)
     response["Retry-After"] = str(minutes * 60)
-    return response
+    return with_store_policy(response, store=store) if store is not None else response

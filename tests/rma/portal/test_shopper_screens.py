@@ -317,3 +317,17 @@ def test_german_store_status_page_is_german_with_its_stepper(client, german_orde
     assert "Eine andere Bestellung suchen" in html
     # Berlin time, with its zone.
     assert re.search(r"<time [^>]*>[^<]*\d\d:\d\d Uhr CES?T</time>", html)
+
+
+def test_the_rate_limited_page_of_a_store_search_keeps_its_brand(client, store, settings):
+    settings.LOOKUP_RATE_LIMIT_PER_ORDER = "1/15m"
+    store.brand_colour = "#1A5276"
+    store.save()
+    StoreFactory(code="SECOND", name="Second Shop")
+    path = reverse("portal:store_lookup", kwargs={"store_code": store.code})
+    client.post(path, {"order_number": "42", "contact": "x@example.com"})
+    response = client.post(path, {"order_number": "42", "contact": "x@example.com"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "--brand: #1a5276" in html
+    assert f'href="{path}"' in html
