@@ -27,6 +27,14 @@ TINY_BACKOFF = 0.05
 
 
 @pytest.fixture
+def email_dir(tmp_path):
+    """Where worker processes write their emails (`pipeline.file_email_env`)."""
+    directory = tmp_path / "emails"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
 def broker():
     """A client of the test broker's Redis database, emptied before and after the test."""
     client = redis.Redis.from_url(BROKER_URL, socket_timeout=5)

@@ -274,6 +274,69 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+@contextmanager
+def worker_processes(*, log_dir: Path, env: dict[str, str]):
+    """`start(name, pool=..., env=...)` starts a `WorkerProcess` with `env` (which wins
+    over the call's own); every worker started is stopped at the end and its log
+    printed (pytest shows it when the test fails)."""
+    workers = []
+    fixed_env = env
+
+    def start(name: str, *, pool: str = "solo", env: dict[str, str] | None = None):
+        worker = WorkerProcess(name, log_dir=log_dir, pool=pool, env={**(env or {}), **fixed_env})
+        workers.append(worker)
+        return worker.start()
+
+    try:
+        yield start
+    finally:
+        for worker in workers:
+            worker.stop()
+            print(f"--- worker {worker.name} ---\n{worker.log()}")
+
+
+def file_email_env(directory: Path) -> dict[str, str]:
+    """A worker process's settings to write its emails into `directory` (`emails_in`)."""
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(directory),
+    }
+
+
+def wait_until_restorable(client, *, visibility_timeout: float) -> None:
+    """Wait until a worker starting now gets the killed worker's messages back."""
+    wait_for(
+        lambda: all_restorable(client, visibility_timeout=visibility_timeout),
+        timeout=60,
+        what="the visibility timeout to pass",
+    )
+
+
+def assert_killed_holding_the_claim(row, pending) -> None:
+    """The worker died while the provider held its call, not after giving up on its
+    timeout: the label or refund row is still `pending`, unfailed, and claimed."""
+    row.refresh_from_db()
+    assert (row.status, row.failure_reason) == (pending, "")
+    assert row.claimed_until is not None
+
+
+def record_deferred_checks(monkeypatch, module) -> list[tuple[str, dict]]:
+    """Tasks that found another worker's claim and would look again when it lapses.
+
+    Recorded instead of scheduled (`module.enqueue_later`): a live claim lasts well over
+    half a minute, and the test delivers these looks itself once the first copy has
+    finished.
+    """
+    deferred = []
+
+    def record(task_name, countdown, **kwargs):
+        deferred.append((task_name, kwargs))
+        return True
+
+    monkeypatch.setattr(module, "enqueue_later", record)
+    return deferred
+
+
 def request_return(order) -> Rma:
     """What the portal does when the shopper asks to return one unit of line 1."""
     [rma] = rma_request(

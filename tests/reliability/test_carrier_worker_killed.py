@@ -16,15 +16,17 @@ from tests.labels.fake_easypost import FakeEasyPost
 
 from .pipeline import (
     QUEUE,
-    WorkerProcess,
-    all_restorable,
     assert_issued_once,
+    assert_killed_holding_the_claim,
     confirmation_sent,
     emails_in,
+    file_email_env,
     request_return,
     unacked_tasks,
     wait_for,
     wait_until_idle,
+    wait_until_restorable,
+    worker_processes,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -47,39 +49,19 @@ def easypost(settings):
 
 
 @pytest.fixture
-def email_dir(tmp_path):
-    directory = tmp_path / "emails"
-    directory.mkdir()
-    return directory
-
-
-@pytest.fixture
 def worker_process(celery_app, easypost, email_dir, tmp_path):
-    workers = []
-
-    def start(name: str):
-        worker = WorkerProcess(
-            name,
-            log_dir=tmp_path,
-            env={
-                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-                # The fake carrier listens on 127.0.0.1.
-                "ALLOW_PRIVATE_OUTBOUND": "1",
-                "LABEL_SERVICE": "easypost",
-                "EASYPOST_API_KEY": easypost.api_key,
-                "EASYPOST_API_BASE": easypost.url,
-                "LABEL_SERVICE_TIMEOUT": str(CARRIER_TIMEOUT),
-                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                "EMAIL_FILE_PATH": str(email_dir),
-            },
-        )
-        workers.append(worker)
-        return worker.start()
-
-    yield start
-    for worker in workers:
-        worker.stop()
-        print(f"--- worker {worker.name} ---\n{worker.log()}")  # shown when the test fails
+    with worker_processes(
+        log_dir=tmp_path,
+        env={
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "LABEL_SERVICE": "easypost",
+            "EASYPOST_API_KEY": easypost.api_key,
+            "EASYPOST_API_BASE": easypost.url,
+            "LABEL_SERVICE_TIMEOUT": str(CARRIER_TIMEOUT),
+            **file_email_env(email_dir),
+        },
+    ) as start:
+        yield start
 
 
 def test_a_worker_killed_mid_purchase_leaves_one_label_bought(
@@ -95,18 +77,12 @@ def test_a_worker_killed_mid_purchase_leaves_one_label_bought(
     assert len(easypost.purchases) == 1  # the carrier sold it; the worker never heard
     # Killed holding its claim (not after giving up on its timeout), and the task not
     # lost: Redis holds it as delivered to a worker that is gone.
-    label = ReturnLabel.objects.get(rma=rma)
-    assert (label.status, label.failure_reason) == (LabelStatus.PENDING, "")
-    assert label.claimed_until is not None
+    assert_killed_holding_the_claim(ReturnLabel.objects.get(rma=rma), LabelStatus.PENDING)
     assert broker.llen(QUEUE) == 0
     assert unacked_tasks(broker) == ["rma.issue_label"]
 
     # A worker starting once the message is past the visibility timeout restores it.
-    wait_for(
-        lambda: all_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT),
-        timeout=60,
-        what="the visibility timeout to pass",
-    )
+    wait_until_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT)
     worker_process("second")
     wait_for(lambda: confirmation_sent(rma), timeout=150, what="the confirmation email")
     wait_until_idle(broker)

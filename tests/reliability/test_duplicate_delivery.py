@@ -16,6 +16,7 @@ from .pipeline import (
     QUEUE,
     assert_issued_once,
     confirmation_sent,
+    record_deferred_checks,
     request_return,
     wait_for,
     wait_until_idle,
@@ -28,19 +29,7 @@ COPIES = 3
 
 @pytest.fixture
 def deferred_label_checks(monkeypatch):
-    """Label tasks that found another worker's claim and would look again when it lapses.
-
-    Recorded instead of scheduled: a live claim lasts well over half a minute, and the
-    test delivers these looks itself once the first copy has finished.
-    """
-    deferred = []
-
-    def record(task_name, countdown, **kwargs):
-        deferred.append((task_name, kwargs))
-        return True
-
-    monkeypatch.setattr(rma.tasks, "enqueue_later", record)
-    return deferred
+    return record_deferred_checks(monkeypatch, rma.tasks)
 
 
 def test_duplicated_label_and_email_tasks_run_concurrently_do_everything_once(

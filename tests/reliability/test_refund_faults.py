@@ -27,11 +27,13 @@ from tests.payments.stripe_server import API_KEY, FakeStripe, Hold
 
 from .pipeline import (
     QUEUE,
-    WorkerProcess,
-    all_restorable,
+    assert_killed_holding_the_claim,
+    record_deferred_checks,
     unacked_tasks,
     wait_for,
     wait_until_idle,
+    wait_until_restorable,
+    worker_processes,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -94,19 +96,7 @@ def assert_refunded_once(rma, stripe_api) -> Refund:
 
 @pytest.fixture
 def deferred_refund_checks(monkeypatch):
-    """Refund tasks that found another worker's claim and would look again when it lapses.
-
-    Recorded instead of scheduled: a live claim lasts well over half a minute, and the
-    test delivers these looks itself once the first copy has finished.
-    """
-    deferred = []
-
-    def record(task_name, countdown, **kwargs):
-        deferred.append((task_name, kwargs))
-        return True
-
-    monkeypatch.setattr(payments.services, "enqueue_later", record)
-    return deferred
+    return record_deferred_checks(monkeypatch, payments.services)
 
 
 def refund_succeeded(refund) -> bool:
@@ -151,28 +141,17 @@ def test_duplicated_refund_tasks_run_concurrently_make_one_request(
 @pytest.fixture
 def worker_process(celery_app, stripe_api, tmp_path):
     """`celery worker` processes on this test's database, broker and Stripe API."""
-    workers = []
-
-    def start(name: str):
-        worker = WorkerProcess(
-            name,
-            log_dir=tmp_path,
-            env={
-                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-                "REFUND_SERVICE": "stripe",
-                "STRIPE_API_KEY": API_KEY,
-                "STRIPE_API_BASE": stripe_api.url,
-                "STRIPE_TIMEOUT": str(STRIPE_TIMEOUT),
-                "ALLOW_PRIVATE_OUTBOUND": "1",
-            },
-        )
-        workers.append(worker)
-        return worker.start()
-
-    yield start
-    for worker in workers:
-        worker.stop()
-        print(f"--- worker {worker.name} ---\n{worker.log()}")  # shown when the test fails
+    with worker_processes(
+        log_dir=tmp_path,
+        env={
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "REFUND_SERVICE": "stripe",
+            "STRIPE_API_KEY": API_KEY,
+            "STRIPE_API_BASE": stripe_api.url,
+            "STRIPE_TIMEOUT": str(STRIPE_TIMEOUT),
+        },
+    ) as start:
+        yield start
 
 
 def test_a_worker_killed_after_stripe_refunded_leads_to_one_refund(
@@ -189,19 +168,13 @@ def test_a_worker_killed_after_stripe_refunded_leads_to_one_refund(
     assert len(stripe_api.refunds) == 1
     # Killed holding its claim (not after giving up on its timeout), and the task not
     # lost: Redis holds it as delivered to a worker that is gone.
-    held = Refund.objects.get(pk=refund.pk)
-    assert (held.status, held.failure_reason) == (RefundStatus.PENDING, "")
-    assert held.claimed_until is not None
+    assert_killed_holding_the_claim(Refund.objects.get(pk=refund.pk), RefundStatus.PENDING)
     assert "payments.execute_refund" in unacked_tasks(broker)
 
     # The next worker, started once the message is past the visibility timeout, gets the
     # task back, waits for the dead worker's claim to lapse, and asks Stripe again with
     # the same key.
-    wait_for(
-        lambda: all_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT),
-        timeout=60,
-        what="the visibility timeout to pass",
-    )
+    wait_until_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT)
     worker_process("second")
     wait_for(lambda: refund_succeeded(refund), timeout=150, what="the refund to be recorded")
     wait_until_idle(broker, timeout=60)

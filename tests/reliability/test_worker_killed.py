@@ -20,15 +20,17 @@ from .conftest import LABEL_API_KEY
 from .label_server import Hold
 from .pipeline import (
     QUEUE,
-    WorkerProcess,
-    all_restorable,
     assert_issued_once,
+    assert_killed_holding_the_claim,
     confirmation_sent,
     emails_in,
+    file_email_env,
     request_return,
     unacked_tasks,
     wait_for,
     wait_until_idle,
+    wait_until_restorable,
+    worker_processes,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -42,46 +44,19 @@ WORKER_LABEL_TIMEOUT = 3
 
 
 @pytest.fixture
-def email_dir(tmp_path):
-    directory = tmp_path / "emails"
-    directory.mkdir()
-    return directory
-
-
-@pytest.fixture
 def worker_process(celery_app, label_service, email_dir, tmp_path):
     """Start `celery worker` processes on this test's database, broker and label service."""
-    workers = []
-
-    def start(name: str, *, pool: str = "solo", env: dict[str, str] | None = None):
-        worker = WorkerProcess(
-            name,
-            log_dir=tmp_path,
-            pool=pool,
-            env={
-                **(env or {}),
-                "LABEL_SERVICE": "http",
-                "LABEL_SERVICE_URL": label_service.url,
-                "LABEL_SERVICE_API_KEY": LABEL_API_KEY,
-                "LABEL_SERVICE_TIMEOUT": str(WORKER_LABEL_TIMEOUT),
-                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                "EMAIL_FILE_PATH": str(email_dir),
-            },
-        )
-        workers.append(worker)
-        return worker.start()
-
-    yield start
-    for worker in workers:
-        worker.stop()
-        print(f"--- worker {worker.name} ---\n{worker.log()}")  # shown when the test fails
-
-
-def assert_killed_holding_the_claim(rma) -> None:
-    """The worker died while the service held its call, not after giving up on its timeout."""
-    label = ReturnLabel.objects.get(rma=rma)
-    assert (label.status, label.failure_reason) == (LabelStatus.PENDING, "")
-    assert label.claimed_until is not None
+    with worker_processes(
+        log_dir=tmp_path,
+        env={
+            "LABEL_SERVICE": "http",
+            "LABEL_SERVICE_URL": label_service.url,
+            "LABEL_SERVICE_API_KEY": LABEL_API_KEY,
+            "LABEL_SERVICE_TIMEOUT": str(WORKER_LABEL_TIMEOUT),
+            **file_email_env(email_dir),
+        },
+    ) as start:
+        yield start
 
 
 def test_a_task_whose_worker_is_killed_is_redelivered_and_done_once(
@@ -95,17 +70,13 @@ def test_a_task_whose_worker_is_killed_is_redelivered_and_done_once(
     label_service.wait_for_calls(1, timeout=60)
     first_worker.kill()
     label_service.release()
-    assert_killed_holding_the_claim(rma)
+    assert_killed_holding_the_claim(ReturnLabel.objects.get(rma=rma), LabelStatus.PENDING)
     # Not lost: Redis still holds the label task, delivered to a worker that is gone.
     assert broker.llen(QUEUE) == 0
     assert unacked_tasks(broker) == ["rma.issue_label"]
 
     # A worker starting after the visibility timeout restores the message and runs it.
-    wait_for(
-        lambda: all_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT),
-        timeout=60,
-        what="the visibility timeout to pass",
-    )
+    wait_until_restorable(broker, visibility_timeout=VISIBILITY_TIMEOUT)
     worker_process("second", env=short_visibility)
     wait_for(lambda: confirmation_sent(rma), timeout=90, what="the confirmation email")
     wait_until_idle(broker)
@@ -127,7 +98,7 @@ def test_a_task_whose_pool_process_is_killed_is_requeued_at_once_and_done_once(
     [pool_process] = worker.pool_processes()
     os.kill(pool_process, signal.SIGKILL)
     label_service.release()
-    assert_killed_holding_the_claim(rma)
+    assert_killed_holding_the_claim(ReturnLabel.objects.get(rma=rma), LabelStatus.PENDING)
 
     wait_for(lambda: confirmation_sent(rma), timeout=90, what="the confirmation email")
     wait_until_idle(broker)
