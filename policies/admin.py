@@ -321,16 +321,7 @@ class PolicyEditor:
     def __init__(self, store: Store, data=None):
         self.store = store
         document = store.policy or {}
-        reasons = document.get("reasons") or [
-            {
-                "code": r.code,
-                "description": r.description,
-                "seller_fault": r.seller_fault,
-                "requires_review": r.requires_review,
-                "requires_photo": r.requires_photo,
-            }
-            for r in DEFAULT_REASONS
-        ]
+        reasons = document.get("reasons") or _default_reason_documents()
         self.default_reasons = not document.get("reasons")
         self.settings = PolicyForm(data, initial=PolicyForm.initial_for(store))
         self.reasons = ReasonFormSet(
