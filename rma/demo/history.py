@@ -47,8 +47,8 @@ from rma.models import (
 )
 from rma.numbers import new_rma_number
 from rma.policy import StorePolicy
-from rma.services.rma_receive import CONDITION_SEVERITY
-from rma.services.rma_resolve import line_refund_breakdown
+from rma.services.rma_receive import CONDITION_SEVERITY, received_line_data
+from rma.services.rma_resolve import AMOUNT_FIELDS, line_refund_breakdown
 from rma.transitions import EVENT_FOR_STATUS, is_allowed
 
 S = RmaStatus
@@ -645,18 +645,7 @@ def _receive(trail: _Trail, entry: Return, lines: list[RmaLine], at: dt.datetime
         actor=ActorType.AGENT,
         label=WAREHOUSE_LABEL,
         short=entry.short,
-        lines=[
-            {
-                "line_number": line.order_line.line_number,
-                "item_id": line.order_line.item_id,
-                "quantity": line.quantity,
-                "received_quantity": line.received_quantity,
-                "condition": line.condition,
-                "disposition": line.disposition,
-                "units": line.receipt_units,
-            }
-            for line in lines
-        ],
+        lines=[received_line_data(line) for line in lines],
     )
 
 
@@ -682,17 +671,7 @@ def _resolve(
         credit = store_credit_issue(store=rma.store, amount=credit_total, rma=rma, now=at)
         for line in lines:
             line.store_credit_code = credit.code
-    RmaLine.objects.bulk_update(
-        lines,
-        [
-            "outcome",
-            "refund_amount",
-            "restocking_fee",
-            "store_credit_amount",
-            "store_credit_code",
-            "replacement_item_id",
-        ],
-    )
+    RmaLine.objects.bulk_update(lines, AMOUNT_FIELDS)
 
     def money(value):
         return None if value is None else f"{value:.2f}"

@@ -178,6 +178,19 @@ def _units_data(groups: list[ReceivedUnits]) -> list[dict]:
 
 
 @transaction.atomic
+def received_line_data(line: RmaLine) -> dict:
+    """A received line as the `rma.received` event records it."""
+    return {
+        "line_number": line.order_line.line_number,
+        "item_id": line.order_line.item_id,
+        "quantity": line.quantity,
+        "received_quantity": line.received_quantity,
+        "condition": line.condition,
+        "disposition": line.disposition,
+        "units": line.receipt_units,
+    }
+
+
 def rma_receive(
     *,
     rma: Rma,
@@ -225,17 +238,6 @@ def rma_receive(
         now=now,
         data={
             "short": any(line.received_quantity < line.quantity for line in ordered),
-            "lines": [
-                {
-                    "line_number": line.order_line.line_number,
-                    "item_id": line.order_line.item_id,
-                    "quantity": line.quantity,
-                    "received_quantity": line.received_quantity,
-                    "condition": line.condition,
-                    "disposition": line.disposition,
-                    "units": line.receipt_units,
-                }
-                for line in ordered
-            ],
+            "lines": [received_line_data(line) for line in ordered],
         },
     )
