@@ -42,6 +42,9 @@ def server(tmp_path_factory):
         "API_MAX_BODY_BYTES": str(API_LIMIT),
         "TMPDIR": str(temp),
         "MEDIA_ROOT": str(media),
+        # No label renderer warm-up (labels/warmup.py): its font loading runs the C
+        # compiler in TMPDIR, whose files would be taken for an upload's.
+        "LABEL_SERVICE": "none",
     }
     process = subprocess.Popen(  # noqa: S603
         [
