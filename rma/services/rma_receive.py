@@ -177,7 +177,6 @@ def _units_data(groups: list[ReceivedUnits]) -> list[dict]:
     ]
 
 
-@transaction.atomic
 def received_line_data(line: RmaLine) -> dict:
     """A received line as the `rma.received` event records it."""
     return {
@@ -191,6 +190,7 @@ def received_line_data(line: RmaLine) -> dict:
     }
 
 
+@transaction.atomic
 def rma_receive(
     *,
     rma: Rma,
