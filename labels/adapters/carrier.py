@@ -27,6 +27,8 @@ class CarrierLabelService(LabelService):
     `<PREFIX>_API_BASE` (the prefix is `settings_prefix`)."""
 
     settings_prefix: str
+    # Both carriers refund an unused label that is voided.
+    refunds_labels = True
 
     @classmethod
     def from_settings(cls):

@@ -61,7 +61,6 @@ def _carrier_error(error: EasyPostError, doing: str) -> Exception:
 class EasyPostLabelService(CarrierLabelService):
     settings_prefix = "EASYPOST"
     name = "easypost"
-    refunds_labels = True
 
     def __init__(self, *, api_key: str, api_base: str, timeout: float):
         self.timeout = timeout

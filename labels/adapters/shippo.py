@@ -85,7 +85,6 @@ def _messages(error: errors.SDKError) -> str:
 class ShippoLabelService(CarrierLabelService):
     settings_prefix = "SHIPPO"
     name = "shippo"
-    refunds_labels = True
 
     def __init__(self, *, api_key: str, api_base: str, timeout: float):
         self.timeout = timeout
