@@ -2,16 +2,11 @@
 
 import pytest
 
-from .stripe_server import API_KEY, FakeStripe
+from .stripe_server import stripe_for_refunds
 
 
 @pytest.fixture
 def stripe_api(settings):
     """The fake Stripe API, started; REFUND_SERVICE=stripe pointed at it."""
-    server = FakeStripe().start()
-    settings.REFUND_SERVICE = "stripe"
-    settings.STRIPE_API_KEY = API_KEY
-    settings.STRIPE_API_BASE = server.url
-    settings.STRIPE_TIMEOUT = 2.0
-    yield server
-    server.stop()
+    with stripe_for_refunds(settings, timeout=2.0) as server:
+        yield server

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -188,3 +189,18 @@ class FakeStripe(FakeHttpServer):
         if isinstance(action, Hold):
             self.hold()
         return status, body, {"Request-Id": f"req_{len(self.calls)}", **headers}
+
+
+@contextmanager
+def stripe_for_refunds(settings, *, timeout: float):
+    """A started fake Stripe API with REFUND_SERVICE=stripe pointed at it (pytest-django's
+    `settings`), its client timeout `timeout` seconds; stopped at the end."""
+    server = FakeStripe().start()
+    settings.REFUND_SERVICE = "stripe"
+    settings.STRIPE_API_KEY = API_KEY
+    settings.STRIPE_API_BASE = server.url
+    settings.STRIPE_TIMEOUT = timeout
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -23,7 +23,7 @@ from rma.models import RmaEvent, RmaStatus
 from rma.services.actors import Actor
 from rma.services.rma_resolve import LineResolution, rma_resolve
 from tests.factories import OrderLineFactory, RmaFactory, RmaLineFactory
-from tests.payments.stripe_server import API_KEY, FakeStripe, Hold
+from tests.payments.stripe_server import API_KEY, Hold, stripe_for_refunds
 
 from .pipeline import (
     QUEUE,
@@ -49,13 +49,8 @@ VISIBILITY_TIMEOUT = 2
 
 @pytest.fixture
 def stripe_api(settings):
-    server = FakeStripe().start()
-    settings.REFUND_SERVICE = "stripe"
-    settings.STRIPE_API_KEY = API_KEY
-    settings.STRIPE_API_BASE = server.url
-    settings.STRIPE_TIMEOUT = STRIPE_TIMEOUT
-    yield server
-    server.stop()
+    with stripe_for_refunds(settings, timeout=STRIPE_TIMEOUT) as server:
+        yield server
 
 
 @pytest.fixture
