@@ -23,11 +23,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
-# Values no real row or constant of ours has, to find each one's place in the parameters.
-_INT_MARK = -7_318_224_059_116
+# Values no constant of our statements has, to find each one's place in the parameters:
+# positive (a PositiveIntegerField refuses negatives at compile time) and within 32 bits
+# (an out-of-range value compiles to an empty result).
+_INT_MARK = 2_141_592_653
 _STR_MARK = "\x1fprepared-value-{}\x1f"
 
 
@@ -60,7 +63,11 @@ class Prepared:
             marks = self._marks()
             queryset = self.build(**marks).using(using)
             compiler = queryset.query.get_compiler(using=using)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except (EmptyResultSet, FullResultSet):
+                cache[using] = None  # decided by its values: build it every time
+                return None
             places = {}
             for name, mark in marks.items():
                 found = [index for index, param in enumerate(params) if param == mark]

@@ -5,7 +5,9 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from rma.models import Order
+from rma import apikeys, selectors
+from rma.apikeys import api_key_authenticate, api_key_create
+from rma.models import Order, OrderLine
 from rma.prepared import Prepared
 from rma.selectors import (
     order_for_eligibility,
@@ -118,6 +120,9 @@ def test_order_for_eligibility_matches_the_queryset_it_replaces():
         for line in expected.lines.all()
     ]
     assert [line.line_number for line in lines] == [1, 2, 3]
+    # Replayed, not rebuilt: both statements compiled with a place for every value.
+    for prepared in (selectors._ORDER_FOR_ELIGIBILITY, selectors._LINES_FOR_ELIGIBILITY):
+        assert prepared._compiled("default") is not None
     assert order_for_eligibility(store=store, order_id="no such order") is None
     assert order_for_eligibility(store=StoreFactory(), order_id=order.order_id) is None
 
@@ -140,3 +145,22 @@ def test_by_store_code_an_order_not_among_those_given_is_none_without_reading_li
         )
     assert len(queries) == 1
     assert order_for_eligibility_by_store_code(store_code="OTHER", order_id=order.order_id) is None
+
+
+def test_an_integer_placeholder_fits_a_32_bit_column():
+    line = OrderLineFactory(line_number=7)
+    build = Counting(lambda *, number: OrderLine.objects.filter(line_number=number))
+    prepared = Prepared(build, number=int)
+
+    assert prepared.run(number=7) == [line]
+    assert prepared.run(number=8) == []
+    assert build.calls == 1
+
+
+def test_the_api_key_statement_is_replayed():
+    api_key, raw_key = api_key_create(store=StoreFactory(code="KEYS"), name="test")
+
+    store, found = api_key_authenticate(store_code="KEYS", raw_key=raw_key)
+
+    assert (store.code, found.pk) == ("KEYS", api_key.pk)
+    assert apikeys._STORE_WITH_KEY._compiled("default") is not None
