@@ -2,7 +2,11 @@
 
 import ast
 import gettext
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -21,9 +25,9 @@ def _text(quoted: str) -> str:
     return "".join(ast.literal_eval(part) for part in quoted.split("\n"))
 
 
-def po_entries():
-    """(context, msgid, plural, [msgstr, ...], flags) of every live entry of django.po."""
-    text = (CATALOGUE / "django.po").read_text(encoding="utf-8")
+def po_entries(path=CATALOGUE / "django.po"):
+    """(context, msgid, plural, [msgstr, ...], flags) of every live entry of a django.po."""
+    text = path.read_text(encoding="utf-8")
     for block in text.split("\n\n")[1:]:
         if block.startswith("#~"):
             continue
@@ -79,3 +83,52 @@ def test_portal_speaks_german_when_asked(client, order):
     assert "kann nicht zurückgegeben werden" in page
     assert "Rücksendung anfordern" in page
     assert "Defekt oder beschädigt" in page  # a built-in reason, translated
+
+
+def test_every_string_marked_for_translation_is_in_the_catalogue(tmp_path):
+    """A string added to the code or templates without a German entry fails here.
+
+    Extracts the messages from a copy of the project (the committed catalogue is never
+    touched) and compares them with the committed django.po.
+    """
+    source = settings.BASE_DIR
+    project = tmp_path / "project"
+    ignored = shutil.ignore_patterns(
+        ".git",
+        ".venv",
+        "node_modules",
+        "media",
+        ".test-media",
+        "staticfiles",
+        "test-artifacts",
+        "*.pyc",
+        "__pycache__",
+        ".pytest_cache",
+        ".ruff_cache",
+        "*.sqlite3",
+    )
+    shutil.copytree(source, project, ignore=ignored)
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "--locale",
+            "de",
+            "--no-obsolete",
+            "--ignore",
+            "bench/*",
+            "--ignore",
+            "tests/*",
+            "--ignore",
+            "docs/*",
+        ],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "returns_portal.settings.test"},
+    )
+    extracted_po = project / "locale" / "de" / "LC_MESSAGES" / "django.po"
+    extracted = {(context, msgid) for context, msgid, *_ in po_entries(extracted_po)}
+    committed = {(context, msgid) for context, msgid, *_ in po_entries()}
+    assert sorted(extracted - committed, key=str) == []
