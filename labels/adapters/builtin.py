@@ -45,6 +45,9 @@ CARRIER = "RETURNS-PORTAL"
 TRACKING_PREFIX = "RP"
 TRACKING_LENGTH = 12
 PNG_DATA_PREFIX = "data:image/png;base64,"
+# python-barcode's modules ("1" dark, "0" light) as module values.
+_DIGIT_MODULES = bytes.maketrans(b"01", b"\x00\x01")
+QR_QUIET_ZONE = 4  # modules of light margin around a QR code, as the standard asks
 # Longer address lines are cut rather than wrapped: the label must stay one page.
 LINE_LENGTH = {"from": 48, "to": 30}
 
@@ -121,14 +124,19 @@ def address_lines(address: dict, *, width: int) -> list[str]:
     return [line[:width] for line in cleaned if line]
 
 
-def modules_png_uri(rows: list[list[bool]]) -> str:
-    """A PNG data URI with one grey pixel per module (True = dark); the stylesheet scales it.
+# Module value (0 light, 1 dark) to grey pixel (255 white, 0 black).
+_MODULE_PIXELS = bytes([255, 0]) + bytes(254)
+
+
+def modules_png_uri(rows: list[bytes]) -> str:
+    """A PNG data URI with one grey pixel per module (a row's bytes: 1 dark, 0 light); the
+    stylesheet scales it.
 
     Drawn with `image-rendering: pixelated`, the PDF marks the image not to be
     interpolated, so every module prints as a sharp rectangle at any resolution.
     """
     width = len(rows[0])
-    pixels = bytes(0 if dark else 255 for row in rows for dark in row)
+    pixels = b"".join(rows).translate(_MODULE_PIXELS)
     image = Image.frombytes("L", (width, len(rows)), pixels)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -138,8 +146,8 @@ def modules_png_uri(rows: list[list[bool]]) -> str:
 def barcode_png_uri(text: str, *, quiet_zone: int = 10) -> str:
     """A Code 128 barcode of `text` (python-barcode's encoding), with quiet zones."""
     modules = Code128(text).build()[0]
-    light = [False] * quiet_zone
-    return modules_png_uri([light + [module == "1" for module in modules] + light])
+    light = bytes(quiet_zone)
+    return modules_png_uri([light + modules.encode().translate(_DIGIT_MODULES) + light])
 
 
 def qr_png_uri(text: str) -> str:
@@ -147,7 +155,11 @@ def qr_png_uri(text: str) -> str:
     # A fixed mask pattern: choosing the "best" of eight costs a millisecond and buys
     # nothing a scanner notices on a version 1 code.
     code = segno.make_qr(text, error="m", mask=0)
-    return modules_png_uri([[bool(module) for module in row] for row in code.matrix_iter(border=4)])
+    # segno's matrix rows are bytearrays of 0 and 1; the quiet zone is added around them.
+    quiet = bytes(QR_QUIET_ZONE)
+    rows = [quiet + bytes(row) + quiet for row in code.matrix]
+    light_rows = [bytes(len(rows[0]))] * QR_QUIET_ZONE
+    return modules_png_uri(light_rows + rows + light_rows)
 
 
 def label_html(request: LabelRequest, *, carrier: str, tracking_number: str) -> str:
