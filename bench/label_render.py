@@ -10,7 +10,7 @@ each:
 - the same one-line document with the label's cached font configuration, which
   isolates what the label's own content costs.
 
-and prints the median times and the ratios. Target: the label within 1.5x of the
+and prints the median times and the ratios. Target: the label within 1.3x of the
 minimal document. Interleaving keeps a busy machine from favouring either side.
 """
 
