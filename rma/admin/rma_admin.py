@@ -15,7 +15,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +40,7 @@ from .dashboard import dashboard_filters, dashboard_view
 from .export import csv_response
 from .filters import RefundFilter, WorkQueueFilter
 from .scoping import StoreScopedAdminMixin, get_object_in_scope_or_404
-from .wording import event_label, notification_label, status_label
+from .wording import event_label, notification_label, rule_decision_text, status_label
 
 
 def _bulk_action(operation: actions.RmaOperation):
@@ -99,6 +100,7 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
                     "destination",
                     "channel",
                     "customer_comment",
+                    "rules_applied",
                 )
             },
         ),
@@ -144,7 +146,7 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
             {"classes": ("collapse",), "fields": ("request_group", "transaction_id")},
         ),
     )
-    readonly_fields = ("order_link", "customer", "destination", "label_link")
+    readonly_fields = ("order_link", "customer", "destination", "label_link", "rules_applied")
 
     # Creation goes through rma_request (the order page's "Create return"), changes through
     # the services, and the audit trail must survive: nobody adds, edits or deletes here.
@@ -209,6 +211,17 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
         if rma.supplier_id:
             return _("Supplier %(supplier)s") % {"supplier": rma.supplier}
         return _("Store warehouse")
+
+    @admin.display(description=_("store rules applied"))
+    def rules_applied(self, rma):
+        """What the store's rules decided for this return when it was requested: its fee,
+        kept items, review, destination and window come from these, not today's policy."""
+        records = [record for record in rma.rule_decisions or () if isinstance(record, dict)]
+        if not records:
+            return self.get_empty_value_display()
+        return format_html_join(
+            mark_safe("<br>"), "{}", ((rule_decision_text(record),) for record in records)
+        )
 
     @admin.display(description=_("label"))
     def label_link(self, rma):

@@ -1,4 +1,5 @@
-"""Codes in words for the admin: event types, email kinds, statuses in an event's data."""
+"""Codes in words for the admin: event types, email kinds, statuses in an event's data, the
+store rules' decisions kept on an RMA."""
 
 from __future__ import annotations
 
@@ -66,3 +67,23 @@ def rule_label(code: str) -> str:
     """An eligibility code with its description, e.g. "RMA 1006 — …"."""
     rule = RULES.get(code)
     return f"{code} — {rule.description}" if rule is not None else code
+
+
+# The parameter each kind of stored rule decision carries (rma/estimates.py lists them).
+DECISION_PARAMETERS = ("amount", "destination", "days")
+
+
+def rule_decision_text(record: dict) -> str:
+    """One of `Rma.rule_decisions` in words, e.g. "Line 2: set return fee 2.50 (rule “Bulky”)".
+
+    Actions are named as the policy editor names them (its choices are the engine's names).
+    """
+    action = str(record.get("action") or "").replace("_", " ")
+    parameter = next((record[key] for key in DECISION_PARAMETERS if key in record), None)
+    if parameter is not None:
+        action = f"{action} {parameter}"
+    return _("Line %(line)s: %(action)s (rule “%(rule)s”)") % {
+        "line": record.get("line_number", "?"),
+        "action": action,
+        "rule": record.get("rule", ""),
+    }

@@ -67,3 +67,27 @@ def test_detail_page_queries_do_not_grow_with_lines_and_events(agent, login):
     assert len(response.context["rma_lines"]) == 6
     assert len(response.context["rma_events"]) == 10
     assert len(large) == len(small)
+
+
+def test_detail_page_says_what_the_store_rules_decided_for_the_return(agent, login):
+    rma = RmaFactory(
+        rule_decisions=[
+            {"line_number": 1, "action": "set_return_fee", "rule": "Bulky <b>", "amount": "2.50"},
+            {"line_number": 2, "action": "keep_item", "rule": "Socks: keep"},
+        ]
+    )
+    page = login(agent).get(change_url(rma)).content.decode()
+    assert "Line 1: set return fee 2.50 (rule “Bulky &lt;b&gt;”)<br>" in page
+    assert "Line 2: keep item (rule “Socks: keep”)" in page
+
+
+def readonly_contents(page, name: str) -> str:
+    fields = (
+        field for fieldset in page.context["adminform"] for line in fieldset for field in line
+    )
+    return next(field.contents() for field in fields if field.field["name"] == name)
+
+
+def test_detail_page_of_a_return_no_rule_shaped_shows_the_empty_value(agent, login):
+    page = login(agent).get(change_url(RmaFactory(rule_decisions=[])))
+    assert readonly_contents(page, "rules_applied") == "-"
