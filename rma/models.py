@@ -297,6 +297,32 @@ class RmaLine(models.Model):
     def __str__(self):
         return f"{self.rma_id}: {self.quantity} x line {self.order_line_id}"
 
+    def receipt_in_words(self) -> list[tuple[int, str, str]]:
+        """What arrived per group of units alike: (quantity, condition, disposition) in words.
+
+        A line received before groups were kept is one group of its own condition.
+        """
+        groups = self.receipt_units or (
+            [
+                {
+                    "quantity": self.received_quantity,
+                    "condition": self.condition,
+                    "disposition": self.disposition,
+                }
+            ]
+            if self.received_quantity and self.condition
+            else []
+        )
+        conditions, dispositions = dict(Condition.choices), dict(Disposition.choices)
+        return [
+            (
+                group["quantity"],
+                conditions.get(group["condition"], group["condition"]),
+                dispositions.get(group["disposition"], group["disposition"]),
+            )
+            for group in groups
+        ]
+
 
 class RmaPhoto(models.Model):
     """A shopper's photo for a reason that requires one; stored privately."""

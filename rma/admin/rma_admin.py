@@ -271,6 +271,7 @@ class RmaAdmin(StoreScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
                     "line": line,
                     "reason": policy.reason_text(line.reason_code, given=line.reason_description),
                     "exchange": line.exchange,
+                    "receipt": line.receipt_in_words(),
                     "photos": [
                         reverse("admin:rma_rma_photo", args=[rma.pk, photo.pk])
                         for photo in line.photos.all()

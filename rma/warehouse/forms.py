@@ -138,7 +138,7 @@ class _LinesForm(forms.Form):
                 [self[_field_name(line, name)] for name in self.line_field_names],
                 reason=reason,
                 reason_text=reason_in_words(line, reason),
-                receipt=receipt_in_words(line),
+                receipt=line.receipt_in_words(),
             )
             if can_see_photos:
                 row.photo_urls = [
@@ -165,30 +165,6 @@ def reason_in_words(line: RmaLine, reason: ReturnReason | None) -> str:
     if reason is not None:
         return reason.description
     return line.reason_description or line.reason_code
-
-
-def receipt_in_words(line: RmaLine) -> list[tuple[int, str, str]]:
-    """The line's receipt per group of units alike, condition and disposition in words."""
-    groups = line.receipt_units or (
-        [
-            {
-                "quantity": line.received_quantity,
-                "condition": line.condition,
-                "disposition": line.disposition,
-            }
-        ]
-        if line.received_quantity and line.condition
-        else []
-    )
-    conditions, dispositions = dict(Condition.choices), dict(Disposition.choices)
-    return [
-        (
-            group["quantity"],
-            conditions.get(group["condition"], group["condition"]),
-            dispositions.get(group["disposition"], group["disposition"]),
-        )
-        for group in groups
-    ]
 
 
 def suggested_receipt(reason: ReturnReason | None) -> tuple[str, str]:

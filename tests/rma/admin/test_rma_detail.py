@@ -91,3 +91,22 @@ def readonly_contents(page, name: str) -> str:
 def test_detail_page_of_a_return_no_rule_shaped_shows_the_empty_value(agent, login):
     page = login(agent).get(change_url(RmaFactory(rule_decisions=[])))
     assert readonly_contents(page, "rules_applied") == "-"
+
+
+def test_detail_page_shows_each_group_of_units_received_alike(agent, login):
+    rma = rma_with_lines(3, 1, status=RmaStatus.RECEIVED)
+    split, whole = rma.lines.order_by("order_line__line_number")
+    split.received_quantity = 3
+    split.receipt_units = [
+        {"quantity": 2, "condition": "AS_NEW", "disposition": "RESTOCK"},
+        {"quantity": 1, "condition": "DAMAGED", "disposition": "DISPOSE"},
+    ]
+    split.condition, split.disposition = "DAMAGED", "DISPOSE"  # the worst, as receiving sets
+    split.save()
+    whole.received_quantity, whole.condition, whole.disposition = 1, "OPENED", "REFURBISH"
+    whole.save()  # received before groups were kept: one group of its own condition
+    page = login(agent).get(change_url(rma)).content.decode()
+    assert '<td data-testid="condition">2 × As new<br>1 × Damaged</td>' in page
+    assert '<td data-testid="disposition">2 × Restock<br>1 × Dispose</td>' in page
+    assert '<td data-testid="condition">Opened</td>' in page
+    assert '<td data-testid="disposition">Refurbish</td>' in page
