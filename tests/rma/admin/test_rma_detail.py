@@ -106,7 +106,7 @@ def test_detail_page_shows_each_group_of_units_received_alike(agent, login):
     whole.received_quantity, whole.condition, whole.disposition = 1, "OPENED", "REFURBISH"
     whole.save()  # received before groups were kept: one group of its own condition
     page = login(agent).get(change_url(rma)).content.decode()
-    assert '<td data-testid="condition">2 × As new<br>1 × Damaged</td>' in page
-    assert '<td data-testid="disposition">2 × Restock<br>1 × Dispose</td>' in page
+    assert '<td data-testid="condition">2 \u00d7 As new<br>1 \u00d7 Damaged</td>' in page
+    assert '<td data-testid="disposition">2 \u00d7 Restock<br>1 \u00d7 Dispose</td>' in page
     assert '<td data-testid="condition">Opened</td>' in page
     assert '<td data-testid="disposition">Refurbish</td>' in page
