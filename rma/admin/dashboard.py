@@ -546,13 +546,24 @@ def dashboard_filters(request) -> tuple[DashboardForm, Period, Store | None, fro
     return shown, period, store, store_ids
 
 
-def reason_words(store_ids) -> dict[str, str]:
-    """Each configured reason code of the stores in words (one query for the stores)."""
+def reason_words(store_ids, *, language: str = "") -> dict[str, str]:
+    """Each configured reason code of the stores in words (one query for the stores).
+
+    A code several stores configure takes the words of a store in the agent's `language`
+    first, then of a store with no language of its own, then of the others (by code): a
+    German store's "Zu klein" does not label an English agent's chart.
+    """
     stores = Store.objects.order_by("code")
     if store_ids is not None:
         stores = stores.filter(pk__in=sorted(store_ids))
+    wanted = language.split("-")[0].lower()
+
+    def preference(store: Store) -> int:
+        store_language = store.language.split("-")[0].lower()
+        return 0 if store_language == wanted else 1 if not store_language else 2
+
     words: dict[str, str] = {}
-    for store in stores:
+    for store in sorted(stores, key=preference):  # stable: by code within each rank
         for reason in StorePolicy.of(store).reasons:
             words.setdefault(reason.code, reason.description)
     return words
@@ -564,7 +575,7 @@ def dashboard_view(model_admin):
             raise PermissionDenied
         form, period, store, store_ids = dashboard_filters(request)
         data = dashboard_data(period=period, store_ids=store_ids)
-        words = reason_words(store_ids)
+        words = reason_words(store_ids, language=get_language() or "")
 
         def reason(code: str) -> str:
             return words.get(code, code)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from rma.admin.dashboard import reason_words
 from rma.models import Rma, RmaStatus
 from tests.factories import OrderFactory, OrderLineFactory, RmaFactory, RmaLineFactory, StoreFactory
 
@@ -141,3 +142,21 @@ def test_dashboard_needs_its_permission(warehouse, agent, login):
     assert (
         'data-testid="dashboard-link"' in login(agent).get(reverse("admin:index")).content.decode()
     )
+
+
+def test_a_reason_code_several_stores_share_is_worded_in_the_agents_language():
+    def store(code, language, description):
+        reasons = [{"code": "TOO_SMALL", "description": description}]
+        return StoreFactory(code=code, language=language, policy={"reasons": reasons})
+
+    stores = [
+        store("AAA", "de", "Zu klein"),
+        store("BBB", "", "Too small"),
+        store("CCC", "en", "Small"),
+    ]
+    ids = frozenset(s.pk for s in stores)
+    assert reason_words(ids, language="en-gb")["TOO_SMALL"] == "Small"  # the agent's own
+    assert reason_words(ids, language="de")["TOO_SMALL"] == "Zu klein"
+    # No store in the agent's language: one with no language of its own before a foreign one.
+    assert reason_words(ids, language="fr")["TOO_SMALL"] == "Too small"
+    assert reason_words(ids - {stores[0].pk}, language="de")["TOO_SMALL"] == "Too small"
