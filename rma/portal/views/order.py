@@ -25,7 +25,7 @@ from ..estimate import ESTIMATE_ACTION, order_estimate
 from ..exchange_picker import exchange_choices, exchange_image_urls, with_exchange_pickers
 from ..forms import ReturnForm
 from ..grants import granted_order_ids, granted_order_or_404
-from ..order_lines import line_controls, order_lines
+from ..order_lines import line_controls, lines_markup, order_lines
 from ..presenters import request_estimate, rma_summary
 from ..progress import status_heading
 from ..wording import long_date
@@ -88,8 +88,7 @@ def _order_page(request, order, verdicts, form, *, estimate_only=False):
         "store": order.store,
         "order": order,
         "placed_on": long_date(timezone.localtime(order.placed_at, ZoneInfo(order.store.timezone))),
-        "lines": lines,
-        "controls": line_controls(form),
+        "lines_markup": lines_markup(lines, line_controls(form)),
         "has_eligible_lines": any(verdict.eligible for verdict in verdicts),
         "form": form,
         "error_summary": form.error_summary() if form.is_bound else [],
