@@ -78,7 +78,9 @@ class OverridesField(JSONField):
     """A JSON array of override rows, read back as `EligibilityOverride`s, newest first."""
 
     def from_db_value(self, value, expression, connection):
-        rows = super().from_db_value(value, expression, connection) or []
+        if value is None:  # most lines: no override
+            return []
+        rows = super().from_db_value(value, expression, connection)
         overrides = [
             EligibilityOverride.from_db(
                 connection.alias,
@@ -219,8 +221,10 @@ def order_for_eligibility_by_store_code(
 
 def _with_lines(order: Order) -> Order:
     lines = _LINES_FOR_ELIGIBILITY.run(order_pk=order.pk)
+    # What `line.order = order` does for lines that already hold its id, without the checks.
+    cache_order = OrderLine.order.field.set_cached_value
     for line in lines:
-        line.order = order
+        cache_order(line, order)
     # As prefetch_related leaves them: `order.lines.all()` answers from these rows.
     prefetched = OrderLine.objects.all()
     prefetched._result_cache = lines

@@ -2,7 +2,7 @@
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, signals
 from django.test.utils import CaptureQueriesContext
 
 from rma import apikeys, selectors
@@ -21,6 +21,7 @@ from tests.factories import (
     RmaFactory,
     RmaLineFactory,
     StoreFactory,
+    SupplierFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +165,72 @@ def test_the_api_key_statement_is_replayed():
 
     assert (store.code, found.pk) == ("KEYS", api_key.pk)
     assert apikeys._STORE_WITH_KEY._compiled("default") is not None
+
+
+def loaded(instance) -> dict:
+    """An instance's values, how it was loaded, and what came with it, nested."""
+    values = {name: value for name, value in vars(instance).items() if name != "_state"}
+    state = instance._state
+    cached = {name: loaded(value) if value else value for name, value in state.fields_cache.items()}
+    return {
+        "class": type(instance),
+        "values": values,
+        "state": (state.adding, state.db),
+        "cached": cached,
+    }
+
+
+def test_instances_are_those_the_queryset_makes():
+    store = StoreFactory()
+    order = OrderFactory(store=store)
+    dropship = OrderLineFactory(order=order, line_number=1, supplier=SupplierFactory(store=store))
+    OrderLineFactory(order=order, line_number=2)
+    EligibilityOverrideFactory(order_line=dropship)
+    EligibilityOverrideFactory(order_line=dropship, code="RMA 1019")
+    RmaLineFactory(rma=RmaFactory(order=order), order_line=dropship)
+    expected = list(selectors.order_lines_for_eligibility().filter(order_id=order.pk))
+
+    lines = selectors._LINES_FOR_ELIGIBILITY.run(order_pk=order.pk)
+
+    assert [loaded(line) for line in lines] == [loaded(line) for line in expected]
+    assert [[loaded(override) for override in line.all_overrides] for line in lines] == [
+        [loaded(override) for override in line.all_overrides] for line in expected
+    ]
+    assert lines[0].held_quantity == 1 and lines[0].supplier.store_id == store.pk
+    assert lines[1].supplier is None
+    # Built without ModelIterable.
+    assert selectors._LINES_FOR_ELIGIBILITY._compiled("default").instance is not None
+
+
+def test_the_api_keys_store_and_key_are_those_the_queryset_makes():
+    store = StoreFactory(code="KEYS")
+    api_key, raw_key = api_key_create(store=store, name="test")
+    prefix = raw_key[: apikeys.PREFIX_LENGTH]
+
+    for sent in (prefix, "rp_unknown"):
+        [found] = apikeys._STORE_WITH_KEY.run(store_code="KEYS", prefix=sent)
+        [expected] = apikeys._STORE_WITH_KEY.build(store_code="KEYS", prefix=sent)
+        assert loaded(found) == loaded(expected)
+        assert getattr(found, "matching_key", None) == getattr(expected, "matching_key", None)
+        if sent == prefix:
+            assert found.matching_key.pk == api_key.pk
+            assert loaded(found.matching_key) == loaded(expected.matching_key)
+    assert apikeys._STORE_WITH_KEY._compiled("default").instance is not None
+
+
+def test_a_model_with_init_receivers_is_read_as_the_queryset_reads_it():
+    order = OrderFactory(order_id="A-1")
+    initialised = []
+
+    def receiver(sender, instance, **kwargs):
+        initialised.append(instance)
+
+    prepared = Prepared(orders_of, store_id=int, order_id=str)
+    signals.post_init.connect(receiver, sender=Order)
+    try:
+        [found] = prepared.run(store_id=order.store_id, order_id="A-1")
+    finally:
+        signals.post_init.disconnect(receiver, sender=Order)
+
+    assert found in initialised and found.store_name == order.store.name
+    assert prepared._compiled("default").instance is None
