@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from policies.rules import NO_DECISION, LineDecision, LineFacts, decide
@@ -109,9 +110,17 @@ def last_return_moment(
 ) -> dt.datetime:
     """End of the day (store timezone) of the reference date plus the window (and any days
     a store rule adds)."""
+    return _end_of_day_after(
+        reference_moment(order=order, line=line), policy.return_window_days + extra_days, timezone
+    )
+
+
+@lru_cache(maxsize=4096)
+def _end_of_day_after(moment: dt.datetime, days: int, timezone: str) -> dt.datetime:
+    # Cached: an order's lines mostly share their reference moment, and the time zone
+    # arithmetic was a third of evaluating a line.
     zone = ZoneInfo(timezone)
-    reference_date = reference_moment(order=order, line=line).astimezone(zone).date()
-    last_day = reference_date + dt.timedelta(days=policy.return_window_days + extra_days)
+    last_day = moment.astimezone(zone).date() + dt.timedelta(days=days)
     return dt.datetime.combine(last_day, dt.time.max, tzinfo=zone)
 
 
