@@ -9,6 +9,12 @@ two neighbours.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import IntegrityError
+
+Result = TypeVar("Result")
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 BODY_LENGTH = 11
@@ -40,3 +46,30 @@ def normalise_rma_number(text: str) -> str | None:
     if check_character(compact[:-1]) != compact[-1]:
         return None
     return format_rma_number(compact)
+
+
+# Drawn at random from 31^11 (about 2.5e16) bodies, a number is taken with a chance of
+# the RMAs stored divided by that: a retry is all but never needed, a third never.
+NUMBER_ATTEMPTS = 3
+
+
+def retry_if_number_taken(attempt: Callable[[], Result]) -> Result:
+    """Run `attempt` again when an RMA number it drew was taken.
+
+    `attempt` is a whole transaction (or savepoint), rolled back when it raises: the
+    unique index on `Rma.rma_number` refuses a taken number, so no query probes each new
+    number beforehand.
+    """
+    for _ in range(NUMBER_ATTEMPTS - 1):
+        try:
+            return attempt()
+        except IntegrityError as error:
+            if not is_number_taken(error):
+                raise
+    return attempt()
+
+
+def is_number_taken(error: IntegrityError) -> bool:
+    """The insert failed on the RMA number's unique index (its column names it, in
+    PostgreSQL's and SQLite's messages alike)."""
+    return "rma_number" in str(error)

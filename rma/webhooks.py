@@ -54,27 +54,30 @@ def webhook_endpoints(*, store_id: int) -> list[WebhookEndpoint]:
 
 
 def webhook_queue(
-    *, rma: Rma, event: RmaEvent, endpoints: list[WebhookEndpoint] | None = None
+    *, rma: Rma, events: list[RmaEvent], endpoints: list[WebhookEndpoint] | None = None
 ) -> list[WebhookDelivery]:
-    """Write one delivery per subscribed endpoint; delivery starts after commit.
+    """Write one delivery per subscribed endpoint and event (one insert for all); delivery
+    starts after commit.
 
     `endpoints`: the store's active endpoints (`webhook_endpoints`) when the caller has
-    them already; otherwise they are read here.
+    them already; otherwise they are read here, if any event is one webhooks report.
     """
-    if event.type not in WEBHOOK_EVENTS:
+    events = [event for event in events if event.type in WEBHOOK_EVENTS]
+    if not events:
         return []
     if endpoints is None:
         endpoints = webhook_endpoints(store_id=rma.store_id)
-    endpoints = [
-        endpoint for endpoint in endpoints if not endpoint.events or event.type in endpoint.events
-    ]
-    if not endpoints:
-        return []
-    payload = webhook_payload(rma=rma, event=event)
     deliveries = WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(endpoint=endpoint, rma=rma, event=event.type, payload=payload)
+            WebhookDelivery(
+                endpoint=endpoint,
+                rma=rma,
+                event=event.type,
+                payload=webhook_payload(rma=rma, event=event),
+            )
+            for event in events
             for endpoint in endpoints
+            if not endpoint.events or event.type in endpoint.events
         ]
     )
     for delivery in deliveries:

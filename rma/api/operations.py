@@ -17,10 +17,15 @@ from django.utils import timezone
 from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
 from rma.models import ApiKey, ApiTransaction, Channel, Store
-from rma.numbers import normalise_rma_number
+from rma.numbers import normalise_rma_number, retry_if_number_taken
 from rma.selectors import order_for_eligibility
 from rma.services.actors import Actor
-from rma.services.rma_request import RequestContext, RequestedLine, rma_request
+from rma.services.rma_request import (
+    RequestContext,
+    RequestedLine,
+    order_for_request,
+    rma_request,
+)
 
 from . import selectors
 from .faults import ApiFault, invalid_request
@@ -93,36 +98,40 @@ def generate_rma(
 ) -> tuple[int, dict]:
     """Create the RMAs of one request, once per `transactionId` (docs/api.md).
 
-    The `ApiTransaction` row is inserted first, in the same transaction as the RMAs:
-    its unique constraint makes a concurrent duplicate wait for this transaction and
-    then fail to insert, after which it replays the stored response. A refused request
-    rolls the row back with everything else, so a transaction id is bound only once
-    RMAs exist (a corrected retry may reuse it).
+    The `ApiTransaction` row is inserted with the response, last, in the same
+    transaction as the RMAs. Its unique constraint settles duplicates: one that arrives
+    while the first is still open waits on the order's lock (or on the row's index, for
+    the same id on another order) and then either is refused or fails to insert the row;
+    either way it is rolled back and replays the stored response (or is RMA 1022, a
+    different request). So nothing is read before the work, and a duplicate after the
+    first costs its rolled-back work. A refused request rolls everything back, so a
+    transaction id is bound only once RMAs exist (a corrected retry may reuse it).
     """
     check_reference(payload, store=store, order_id=order_id)
     transaction_id = payload["transactionId"]
     # The URL's order is part of the request (the body may leave it out).
     digest = request_hash({**payload, "orderId": order_id, "store": store.code})
-    replayed = _replay(store=store, transaction_id=transaction_id, digest=digest)
-    if replayed is not None:
-        return replayed
-    order = selectors.order_of_store(store=store, order_id=order_id)
-    if order is None or not _email_matches(order, payload.get("customerEmail")):
-        raise ApiFault("RMA 1003")
-    try:
+
+    def attempt() -> dict:
         with transaction.atomic():
-            record = ApiTransaction.objects.create(
-                store=store, transaction_id=transaction_id, request_hash=digest
+            body = _create_rmas(store=store, order_id=order_id, payload=payload, api_key=api_key)
+            ApiTransaction.objects.create(
+                store=store,
+                transaction_id=transaction_id,
+                request_hash=digest,
+                response_status=201,
+                response_body=body,
             )
-            body = _create_rmas(order=order, payload=payload, api_key=api_key)
-            record.response_status, record.response_body = 201, body
-            record.save(update_fields=["response_status", "response_body"])
-    except IntegrityError:
+        return body
+
+    try:
+        return 201, retry_if_number_taken(attempt)
+    except (ApiFault, IntegrityError):
+        # A refusal or a failed insert may be a duplicate of a request already answered.
         replayed = _replay(store=store, transaction_id=transaction_id, digest=digest)
-        if replayed is None:  # not the transaction id: a genuine integrity failure
+        if replayed is None:  # not the transaction id: the request's own fault or failure
             raise
         return replayed
-    return 201, body
 
 
 def _replay(*, store: Store, transaction_id: str, digest: str) -> tuple[int, dict] | None:
@@ -141,7 +150,13 @@ def _email_matches(order, email: str | None) -> bool:
     return email.strip().casefold() == order.customer_email.strip().casefold()
 
 
-def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
+def _create_rmas(*, store: Store, order_id: str, payload: dict, api_key: ApiKey) -> dict:
+    """The request's RMAs and the response, in the caller's transaction. The order is
+    read under its lock; an unknown one (or another customer's email) is RMA 1003, before
+    anything is written."""
+    order = order_for_request(store=store, order_id=order_id)
+    if order is None or not _email_matches(order, payload.get("customerEmail")):
+        raise ApiFault("RMA 1003")
     lines = [
         RequestedLine(
             line_number=item["lineNumber"],
@@ -166,6 +181,7 @@ def _create_rmas(*, order, payload: dict, api_key: ApiKey) -> dict:
             event_data={"api": {key: payload[key] for key in EVENT_FIELDS if payload.get(key)}},
             # Any error rolls back generate_rma's transaction: no savepoint of its own.
             savepoint=False,
+            locked=True,
             context=RequestContext(
                 **{field: payload.get(key) or "" for key, field in CONTEXT_FIELDS.items()}
             ),

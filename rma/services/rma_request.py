@@ -10,30 +10,34 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, IntegerField, QuerySet, Sum, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rma import followups
 from rma.eligibility import evaluate_order
 from rma.errors import LineFailure, RequestError, RmaError, TransitionError
-from rma.estimates import request_groups, units_returned
+from rma.estimates import request_groups
 from rma.models import (
     Condition,
     LabelStatus,
     Order,
+    OrderLine,
     Resolution,
     Rma,
     RmaLine,
     RmaPhoto,
     RmaStatus,
 )
-from rma.numbers import new_rma_number
+from rma.numbers import new_rma_number, retry_if_number_taken
 from rma.policy import StorePolicy
-from rma.selectors import orders_for_eligibility
+from rma.prepared import Prepared
+from rma.selectors import customer_return_moments, order_lines_for_eligibility
 from rma.transitions import EVENT_FOR_STATUS, is_allowed
 from rma.webhooks import webhook_endpoints
 
 from .actors import Actor
-from .events import record_event
+from .events import NewEvent, record_events
 from .exchanges import exchange_quotes, exchange_reserve_lines, exchange_status_changed
 from .rma_resolve import rma_resolve_kept
 
@@ -121,20 +125,84 @@ def _check_choices(
             )
 
 
-def _lock_and_evaluate(
-    order: Order, now: dt.datetime, *, channel: str | None = None, reasons=None
-) -> tuple[Order, dict]:
-    """Lock the order row (serialising concurrent requests) and evaluate it afresh.
+def _orders_locked() -> QuerySet[Order]:
+    """Orders read by the locking statement itself, with their store and the customer's
+    return moments. `of`: the order's row only, not its store's, so requests for other
+    orders go on."""
+    return (
+        Order.objects.select_related("store")
+        .annotate(customer_return_moments=customer_return_moments())
+        .select_for_update(of=("self",))
+    )
 
-    The order is read by the locking query itself; its lines are read after the lock is
-    held, so they include what a request that held it before has committed. `of`: the
-    order's row only, not its store's, so requests for other orders go on.
-    """
-    fresh = orders_for_eligibility().select_for_update(of=("self",)).get(pk=order.pk)
-    # The channel and the reasons chosen let the store's rules on them decide (RMA 1024,
-    # review; docs/console.md).
-    verdicts = evaluate_order(fresh, now=now, channel=channel, reasons=reasons)
-    return fresh, {verdict.line_number: verdict for verdict in verdicts}
+
+def _returned_quantity():
+    """Units of the line that RESOLVED RMAs took back (the estimates' `already`)."""
+    return Coalesce(
+        Sum(
+            Case(
+                When(
+                    rma_lines__rma__status=RmaStatus.RESOLVED,
+                    then=Coalesce("rma_lines__received_quantity", 0),
+                ),
+                default=0,
+                output_field=IntegerField(),
+            )
+        ),
+        0,
+    )
+
+
+# Compiled once per process (rma/prepared.py): a request's reads of its order under lock.
+_LOCKED_ORDER = Prepared(lambda *, order_pk: _orders_locked().filter(pk=order_pk), order_pk=int)
+_LOCKED_ORDER_BY_NUMBER = Prepared(
+    lambda *, store_id, order_id: _orders_locked().filter(store_id=store_id, order_id=order_id),
+    store_id=int,
+    order_id=str,
+)
+# Eligibility's lines, with the units earlier returns took, in one statement.
+_LINES_FOR_REQUEST = Prepared(
+    lambda *, order_pk: (
+        order_lines_for_eligibility()
+        .annotate(returned_quantity=_returned_quantity())
+        .filter(order_id=order_pk)
+    ),
+    order_pk=int,
+)
+
+
+def order_for_request(*, store, order_id: str) -> Order | None:
+    """A store's order by its number, locked for a return request and read afresh: pass
+    it to `rma_request` with `locked=True` in the same transaction. Two queries (one when
+    there is no such order)."""
+    found = _LOCKED_ORDER_BY_NUMBER.run(store_id=store.pk, order_id=order_id)
+    return _with_request_lines(found[0]) if found else None
+
+
+def _with_request_lines(order: Order) -> Order:
+    """The order's lines read after its lock is held, so they include what a request that
+    held it before has committed; kept as `order.lines.all()`, as a prefetch leaves them."""
+    lines = _LINES_FOR_REQUEST.run(order_pk=order.pk)
+    for line in lines:
+        line.order = order
+    prefetched = OrderLine.objects.all()
+    prefetched._result_cache = lines
+    prefetched._prefetch_done = True
+    order._prefetched_objects_cache = {OrderLine.order.field.remote_field.cache_name: prefetched}
+    return order
+
+
+def _lock(order: Order) -> Order:
+    """`order` locked and read afresh, with its lines."""
+    [fresh] = _LOCKED_ORDER.run(order_pk=order.pk)
+    return _with_request_lines(fresh)
+
+
+def _evaluate(order: Order, now: dt.datetime, *, channel: str | None = None, reasons=None):
+    """Each line's verdict by line number. The channel and the reasons chosen let the
+    store's rules on them decide (RMA 1024, review; docs/console.md)."""
+    verdicts = evaluate_order(order, now=now, channel=channel, reasons=reasons)
+    return {verdict.line_number: verdict for verdict in verdicts}
 
 
 def _check_reasons_fit(*, policy: StorePolicy, lines, verdicts) -> None:
@@ -175,6 +243,7 @@ def rma_request(
     event_data: dict | None = None,
     now: dt.datetime | None = None,
     savepoint: bool = True,
+    locked: bool = False,
     context: RequestContext | None = None,
     items_received: bool = False,
     unconfigured_reasons: bool = False,
@@ -192,7 +261,11 @@ def rma_request(
 
     Each RMA comes back with its supplier and its lines (with their order lines), so
     `rma.lines.all()` runs no query. `savepoint=False` for a caller whose own transaction
-    rolls back whenever this raises (the API): the SAVEPOINT and its RELEASE are saved.
+    rolls back whenever this raises (the API): the SAVEPOINT and its RELEASE are saved;
+    such a caller runs its transaction again when an RMA number drawn was taken
+    (`rma.numbers.retry_if_number_taken`), as this function does otherwise. `locked`: the
+    caller read `order` with `order_for_request` in that transaction, so it is not read
+    again.
 
     `context`: the order system's description of the request, stored on each RMA.
     `unconfigured_reasons`: a reason code the store has not configured is accepted (the
@@ -204,7 +277,6 @@ def rma_request(
     confirmation.
     """
     now = now or timezone.now()
-    event_data = event_data or {}
     if not lines:
         raise RequestError("Choose at least one item to return.", field="lines")
     policy = StorePolicy.of(order.store)
@@ -215,80 +287,119 @@ def rma_request(
         channel=channel,
         unconfigured_reasons=unconfigured_reasons,
     )
-    with transaction.atomic(savepoint=savepoint):
-        order, verdicts = _lock_and_evaluate(
-            order,
-            now,
-            channel=channel,
-            reasons={line.line_number: line.reason_code for line in lines},
-        )
-        _check_reasons_fit(policy=policy, lines=lines, verdicts=verdicts)
 
-        failures = [
-            failure
-            for requested in lines
-            for failure in _line_failures(requested, verdicts.get(requested.line_number))
-        ]
-        # Exchanges are checked only on lines that are otherwise fine (one query each).
-        failing = {failure.line_number for failure in failures}
-        quotes, refusals = exchange_quotes(
-            lines=[line for line in lines if line.line_number not in failing], verdicts=verdicts
-        )
-        failures += [failure for refusal in refusals for failure in refusal.items]
-        # The estimate prices each exchange at its variant's price (no query: quoted).
-        lines = [
-            replace(line, exchange_unit_price=quotes[line.line_number].variant.price)
-            if line.line_number in quotes
-            else line
-            for line in lines
-        ]
-        if failures:
-            first_code = min(failures, key=lambda f: f.code != "RMA 1005").code
-            detail = "; ".join(refusal.detail for refusal in refusals if refusal.detail)
-            raise RmaError(first_code, items=failures, detail=detail)
-
-        # One RMA per destination; lines the shopper may keep in an RMA of their own.
-        parts = request_groups(
-            lines=lines,
-            order_lines={number: verdict.line for number, verdict in verdicts.items()},
-            resolution=resolution,
-            policy=policy,
-            currency=order.store.currency,
-            already=units_returned(verdicts[line.line_number].line.pk for line in lines),
-            split_kept=not items_received,
-            # The store rules' route, keep and fee decisions (docs/console.md).
-            decisions={number: verdict.decision for number, verdict in verdicts.items()},
-            store=order.store,
-        )
-
-        group = uuid.uuid4()
-        endpoints = webhook_endpoints(store_id=order.store_id)  # once for every event
-        rmas = [
-            _create_rma(
-                order=order,
+    def attempt() -> list[Rma]:
+        with transaction.atomic(savepoint=savepoint):
+            fresh = (
+                order if locked else _with_request_lines(_LOCKED_ORDER.run(order_pk=order.pk)[0])
+            )
+            return _request_locked(
+                order=fresh,
                 policy=policy,
-                supplier=part.supplier,
-                lines=list(part.lines),
-                kept=part.estimate if part.kept else None,
-                rule_decisions=list(part.rule_decisions),
-                verdicts=verdicts,
+                lines=lines,
                 resolution=resolution,
                 actor=actor,
                 channel=channel,
                 comment=comment,
                 transaction_id=transaction_id,
-                group=group,
-                event_data=event_data,
-                endpoints=endpoints,
+                event_data=event_data or {},
                 now=now,
                 context=context or RequestContext(),
                 items_received=items_received,
-                quotes=quotes,
             )
-            for part in parts
-        ]
-        followups.request_created(rmas=rmas)
-        return rmas
+
+    if not savepoint and transaction.get_connection().in_atomic_block:
+        return attempt()  # the caller's transaction, the caller's retry
+    return retry_if_number_taken(attempt)
+
+
+def _request_locked(
+    *,
+    order,
+    policy,
+    lines,
+    resolution,
+    actor,
+    channel,
+    comment,
+    transaction_id,
+    event_data,
+    now,
+    context,
+    items_received,
+) -> list[Rma]:
+    """`rma_request` once the order is locked and read with its lines."""
+    verdicts = _evaluate(
+        order, now, channel=channel, reasons={line.line_number: line.reason_code for line in lines}
+    )
+    _check_reasons_fit(policy=policy, lines=lines, verdicts=verdicts)
+
+    failures = [
+        failure
+        for requested in lines
+        for failure in _line_failures(requested, verdicts.get(requested.line_number))
+    ]
+    # Exchanges are checked only on lines that are otherwise fine (one query each).
+    failing = {failure.line_number for failure in failures}
+    quotes, refusals = exchange_quotes(
+        lines=[line for line in lines if line.line_number not in failing], verdicts=verdicts
+    )
+    failures += [failure for refusal in refusals for failure in refusal.items]
+    # The estimate prices each exchange at its variant's price (no query: quoted).
+    lines = [
+        replace(line, exchange_unit_price=quotes[line.line_number].variant.price)
+        if line.line_number in quotes
+        else line
+        for line in lines
+    ]
+    if failures:
+        first_code = min(failures, key=lambda f: f.code != "RMA 1005").code
+        detail = "; ".join(refusal.detail for refusal in refusals if refusal.detail)
+        raise RmaError(first_code, items=failures, detail=detail)
+
+    # One RMA per destination; lines the shopper may keep in an RMA of their own.
+    parts = request_groups(
+        lines=lines,
+        order_lines={number: verdict.line for number, verdict in verdicts.items()},
+        resolution=resolution,
+        policy=policy,
+        currency=order.store.currency,
+        # Read with the lines (`_LINES_FOR_REQUEST`).
+        already={verdict.line.pk: verdict.line.returned_quantity for verdict in verdicts.values()},
+        split_kept=not items_received,
+        # The store rules' route, keep and fee decisions (docs/console.md).
+        decisions={number: verdict.decision for number, verdict in verdicts.items()},
+        store=order.store,
+    )
+
+    group = uuid.uuid4()
+    endpoints = webhook_endpoints(store_id=order.store_id)  # once for every event
+    rmas = [
+        _create_rma(
+            order=order,
+            policy=policy,
+            supplier=part.supplier,
+            lines=list(part.lines),
+            kept=part.estimate if part.kept else None,
+            rule_decisions=list(part.rule_decisions),
+            verdicts=verdicts,
+            resolution=resolution,
+            actor=actor,
+            channel=channel,
+            comment=comment,
+            transaction_id=transaction_id,
+            group=group,
+            event_data=event_data,
+            endpoints=endpoints,
+            now=now,
+            context=context,
+            items_received=items_received,
+            quotes=quotes,
+        )
+        for part in parts
+    ]
+    followups.request_created(rmas=rmas)
+    return rmas
 
 
 def _create_rma(
@@ -342,7 +453,8 @@ def _create_rma(
     rma = Rma.objects.create(
         store=order.store,
         order=order,
-        rma_number=_unused_rma_number(),
+        # Drawn at random; a taken one fails the insert (unique) and the request runs again.
+        rma_number=new_rma_number(),
         status=status,
         resolution=resolution,
         supplier=supplier,
@@ -390,11 +502,10 @@ def _create_rma(
     for photo in photos:
         photo.save()  # one by one: saving stores the uploaded file
     _cache_lines(rma, rma_lines)
-    record_event(
-        rma=rma,
-        type="rma.created",
-        actor=actor,
-        data={
+    created = NewEvent(
+        "rma.created",
+        actor,
+        {
             "channel": channel,
             "status": status,
             "resolution": resolution,
@@ -417,40 +528,12 @@ def _create_rma(
             **({"rule_decisions": list(rule_decisions)} if rule_decisions else {}),
             **event_data,
         },
+    )
+    record_events(
+        rma=rma,
+        events=[created, *_status_events(rma, status=status, actor=actor)],
         endpoints=endpoints,
     )
-    if status != RmaStatus.REQUESTED:
-        record_event(
-            rma=rma,
-            type=EVENT_FOR_STATUS[authorized],
-            actor=Actor.system("return policy"),
-            data={"from": None, "to": authorized, "automatic": True},
-            endpoints=endpoints,
-        )
-    if items_received:
-        record_event(
-            rma=rma,
-            type=EVENT_FOR_STATUS[RmaStatus.RECEIVED],
-            actor=actor,
-            data={
-                "from": authorized,
-                "to": RmaStatus.RECEIVED,
-                "at_counter": True,
-                "short": False,
-                "lines": [
-                    {
-                        "line_number": line.order_line.line_number,
-                        "item_id": line.order_line.item_id,
-                        "quantity": line.quantity,
-                        "received_quantity": line.received_quantity,
-                        "condition": line.condition,
-                        "disposition": line.disposition,
-                    }
-                    for line in rma.lines.all()
-                ],
-            },
-            endpoints=endpoints,
-        )
     if any(line.order_line.line_number in quotes for line in rma_lines):
         # Received at a counter, or authorized in a store whose replacements go at once.
         exchange_status_changed(rma=rma, to_status=status, actor=actor)
@@ -464,6 +547,45 @@ def _create_rma(
             now=now,
         )
     return rma
+
+
+def _status_events(rma: Rma, *, status: str, actor: Actor) -> list[NewEvent]:
+    """The moves a new RMA made at once: authorized by the policy, received at a counter."""
+    authorized = RmaStatus.AUTHORIZED
+    events = []
+    if status != RmaStatus.REQUESTED:
+        events.append(
+            NewEvent(
+                EVENT_FOR_STATUS[authorized],
+                Actor.system("return policy"),
+                {"from": None, "to": authorized, "automatic": True},
+            )
+        )
+    if status == RmaStatus.RECEIVED:
+        events.append(
+            NewEvent(
+                EVENT_FOR_STATUS[RmaStatus.RECEIVED],
+                actor,
+                {
+                    "from": authorized,
+                    "to": RmaStatus.RECEIVED,
+                    "at_counter": True,
+                    "short": False,
+                    "lines": [
+                        {
+                            "line_number": line.order_line.line_number,
+                            "item_id": line.order_line.item_id,
+                            "quantity": line.quantity,
+                            "received_quantity": line.received_quantity,
+                            "condition": line.condition,
+                            "disposition": line.disposition,
+                        }
+                        for line in rma.lines.all()
+                    ],
+                },
+            )
+        )
+    return events
 
 
 def _keyed_by_rma_line(estimate, rma_lines):
@@ -500,10 +622,3 @@ def _overrides_applied(lines, verdicts) -> dict:
         if override.code in {rule.code for rule in verdicts[requested.line_number].overridden}
     ]
     return {"overrides": applied} if applied else {}
-
-
-def _unused_rma_number() -> str:
-    while True:
-        number = new_rma_number()
-        if not Rma.objects.filter(rma_number=number).exists():
-            return number

@@ -1,8 +1,15 @@
 """RMA numbers: short, unambiguous, random, and a mistyped one is rejected."""
 
 import pytest
+from django.db import IntegrityError
 
-from rma.numbers import ALPHABET, new_rma_number, normalise_rma_number
+from rma.numbers import (
+    ALPHABET,
+    NUMBER_ATTEMPTS,
+    new_rma_number,
+    normalise_rma_number,
+    retry_if_number_taken,
+)
 
 
 def test_numbers_are_short_and_use_only_unambiguous_characters():
@@ -51,3 +58,35 @@ def test_every_swap_of_neighbours_is_rejected():
 @pytest.mark.parametrize("garbage", ["", "ABC", "0000-0000-0000", "ABCD-EFGH-JKMN-P"])
 def test_garbage_is_rejected(garbage):
     assert normalise_rma_number(garbage) is None
+
+
+TAKEN = IntegrityError('duplicate key value violates unique constraint "rma_rma_rma_number_key"')
+
+
+def attempts_failing(*errors):
+    """An attempt that raises each error in turn, then answers how many times it ran."""
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return len(calls)
+
+    return attempt
+
+
+def test_a_taken_number_runs_the_attempt_again():
+    assert retry_if_number_taken(attempts_failing(TAKEN)) == 2
+
+
+def test_numbers_are_drawn_a_bounded_number_of_times():
+    with pytest.raises(IntegrityError):
+        retry_if_number_taken(attempts_failing(*[TAKEN] * NUMBER_ATTEMPTS))
+
+
+def test_other_integrity_errors_are_not_retried():
+    other = IntegrityError('duplicate key value violates unique constraint "other"')
+    with pytest.raises(IntegrityError) as raised:
+        retry_if_number_taken(attempts_failing(other))
+    assert raised.value is other

@@ -16,6 +16,7 @@ from rma.models import ActorType, ApiTransaction, Channel, Rma, RmaStatus
 from tests.factories import (
     OrderFactory,
     OrderLineFactory,
+    RmaFactory,
     RmaLineFactory,
     StoreFactory,
     SupplierFactory,
@@ -333,6 +334,34 @@ def test_replay_survives_status_changes_of_the_rma(api, order):
     again = api.call("generateRMA", "json", body, order_id=order.order_id)
     assert again.content == first.content
     assert Rma.objects.count() == 1
+
+
+def test_a_duplicate_refused_on_its_own_replays_the_first_response(api, order):
+    # Line 2 has one unit: the duplicate alone would be RMA 1007.
+    body = rma_body(order, (2, 1))
+    first = api.call("generateRMA", "json", body, order_id=order.order_id)
+    again = api.call("generateRMA", "json", body, order_id=order.order_id)
+    assert again.status == 201
+    assert again.content == first.content
+    assert Rma.objects.count() == 1
+
+
+def test_a_bound_transaction_id_sent_for_an_unknown_order_is_1022(api, order):
+    assert api.call("generateRMA", "json", rma_body(order), order_id=order.order_id).status == 201
+    body = {**rma_body(order), "orderId": "NO-SUCH-ORDER"}
+    reply = api.call("generateRMA", "json", body, order_id="NO-SUCH-ORDER")
+    assert reply.status == 409
+    assert reply.fault()["code"] == "RMA 1022"
+
+
+def test_a_taken_rma_number_is_drawn_again(api, order, monkeypatch):
+    taken = RmaFactory(order=order).rma_number
+    drawn = iter([taken, "NEWN-UMBE-R2AB"])
+    monkeypatch.setattr("rma.services.rma_request.new_rma_number", lambda: next(drawn))
+    reply = api.call("generateRMA", "json", rma_body(order), order_id=order.order_id)
+    assert reply.status == 201
+    assert json.loads(reply.content)["rmaid"] == "NEWN-UMBE-R2AB"
+    assert ApiTransaction.objects.count() == 1
 
 
 # ---- lookupRMA ------------------------------------------------------------------------

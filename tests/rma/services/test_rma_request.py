@@ -394,3 +394,12 @@ def test_a_counter_return_is_resolved_as_received_its_lines_left_uninspected(ord
     assert line.condition == "UNINSPECTED"
     # An unconfigured reason is not the seller's fault: the restocking fee applies.
     assert (str(line.refund_amount), str(line.restocking_fee)) == ("18.00", "2.00")
+
+
+def test_a_taken_rma_number_is_drawn_again(order, monkeypatch):
+    taken = RmaFactory(order=order).rma_number
+    drawn = iter([taken, "NEWN-UMBE-R2AB"])
+    monkeypatch.setattr("rma.services.rma_request.new_rma_number", lambda: next(drawn))
+    [rma] = request(order, RequestedLine(1, 1, "TOO_SMALL"))
+    assert rma.rma_number == "NEWN-UMBE-R2AB"
+    assert RmaEvent.objects.filter(rma=rma, type="rma.created").count() == 1
