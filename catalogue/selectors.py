@@ -2,7 +2,8 @@
 
 A constant number of queries whatever the size of the catalogue or of the order: one
 for the variants (with their products), plus one for the order's lines when they were
-not prefetched.
+not prefetched. The order page reads its variants once (`order_page_variants`), with a
+statement compiled once per process, for both its items and their exchange options.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils.translation import get_language, to_locale
 from payments.money import format_money
 from rma.models import Order, OrderLine
 from rma.policy import PolicyError, StorePolicy
+from rma.prepared import Prepared
 
 from .models import ExchangeReservation, Variant
 from .rules import amount_paid_per_unit
@@ -72,6 +74,10 @@ def allow_other_products(store) -> bool:
         return False
 
 
+def _in_catalogue_order(variants: QuerySet[Variant]) -> QuerySet[Variant]:
+    return variants.select_related("product").order_by("product__product_id", "position", "pk")
+
+
 def catalogue_variants(*, store_id: int, item_ids, every_product: bool) -> QuerySet[Variant]:
     """The variants of the products of `item_ids` in one store, or all the store's variants
     (`every_product`), with their products, in catalogue order."""
@@ -80,11 +86,57 @@ def catalogue_variants(*, store_id: int, item_ids, every_product: bool) -> Query
         # The products that have a variant with one of these item ids: a subquery.
         products = Variant.objects.filter(store_id=store_id, item_id__in=list(item_ids))
         variants = variants.filter(Q(product__in=products.values("product_id")))
-    return variants.select_related("product").order_by("product__product_id", "position", "pk")
+    return _in_catalogue_order(variants)
+
+
+def _variants_of_order_items(*, store_id: int, order_id: int) -> QuerySet[Variant]:
+    lines = OrderLine.objects.filter(order_id=order_id)
+    return Variant.objects.filter(store_id=store_id, item_id__in=lines.values("item_id"))
+
+
+# The order page's three shapes of `catalogue_variants`, with the order's item ids read
+# by a subquery (a prepared statement has no IN list); the store is named twice in the
+# second, as a prepared statement takes each value in one place.
+_ORDER_ITEMS = Prepared(
+    lambda store_id, order_id: _variants_of_order_items(
+        store_id=store_id, order_id=order_id
+    ).select_related("product"),
+    store_id=int,
+    order_id=int,
+)
+_ORDER_PRODUCTS = Prepared(
+    lambda store_id, order_id, items_store_id: _in_catalogue_order(
+        Variant.objects.filter(
+            store_id=store_id,
+            product__in=_variants_of_order_items(store_id=items_store_id, order_id=order_id).values(
+                "product_id"
+            ),
+        )
+    ),
+    store_id=int,
+    order_id=int,
+    items_store_id=int,
+)
+_STORE_CATALOGUE = Prepared(
+    lambda store_id: _in_catalogue_order(Variant.objects.filter(store_id=store_id)),
+    store_id=int,
+)
+
+
+def order_page_variants(*, order: Order, policy: StorePolicy) -> list[Variant]:
+    """The catalogue variants the order page shows, with their products, in one query:
+    those of the order's items, and when the store offers EXCHANGE, what
+    `exchange_options_for_order` reads for every line (pass them as its `variants`)."""
+    store_id, order_id = order.store_id, order.pk
+    if "EXCHANGE" not in policy.resolutions:
+        return _ORDER_ITEMS.run(store_id=store_id, order_id=order_id)
+    if allow_other_products(order.store):
+        return _STORE_CATALOGUE.run(store_id=store_id)
+    return _ORDER_PRODUCTS.run(store_id=store_id, order_id=order_id, items_store_id=store_id)
 
 
 def exchange_options_for_order(
-    *, order: Order, lines: list[OrderLine] | None = None
+    *, order: Order, lines: list[OrderLine] | None = None, variants: list[Variant] | None = None
 ) -> dict[int, LineExchangeOptions]:
     """Per order line id, the other variants of the line's product, in stock or not, with
     their price and whether it is within what was paid per unit.
@@ -92,19 +144,21 @@ def exchange_options_for_order(
     When the store's policy allows other products, every variant of the store's other
     products that is in stock and within the price is offered too. `lines`: the lines to
     show (default: all the order's lines, prefetched or read in one query). `order.store`
-    is read (one query unless already loaded with the order).
+    is read (one query unless already loaded with the order). `variants`: the order's
+    `order_page_variants`, already read (no query).
     """
     store = order.store
     if lines is None:
         lines = list(order.lines.all())
     every_product = allow_other_products(store)
-    variants = list(
-        catalogue_variants(
-            store_id=store.pk,
-            item_ids={line.item_id for line in lines},
-            every_product=every_product,
+    if variants is None:
+        variants = list(
+            catalogue_variants(
+                store_id=store.pk,
+                item_ids={line.item_id for line in lines},
+                every_product=every_product,
+            )
         )
-    )
     by_item = {variant.item_id: variant for variant in variants}
     result = {}
     for line in lines:
@@ -202,16 +256,17 @@ def exchange_choices_for_agents(line_options: LineExchangeOptions | None, *, cur
     ]
 
 
-def exchange_options_of_eligible_lines(*, order: Order, verdicts, policy) -> dict:
+def exchange_options_of_eligible_lines(*, order: Order, verdicts, policy, variants=None) -> dict:
     """Per line number of each eligible line (`rma.eligibility` verdicts) that has variants
     to offer, its `LineExchangeOptions`; empty when the store does not offer EXCHANGE.
-    For the portal's picker and the agents' screens: one query, whatever the catalogue."""
+    For the portal's picker and the agents' screens: one query, whatever the catalogue
+    (none with the order's `variants`, see `exchange_options_for_order`)."""
     if "EXCHANGE" not in policy.resolutions:
         return {}
     lines = [verdict.line for verdict in verdicts if verdict.eligible]
     if not lines:
         return {}
-    by_line = exchange_options_for_order(order=order, lines=lines)
+    by_line = exchange_options_for_order(order=order, lines=lines, variants=variants)
     return {line.line_number: by_line[line.pk] for line in lines if by_line[line.pk].options}
 
 

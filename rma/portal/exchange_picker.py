@@ -4,8 +4,8 @@ Shown when the store offers the EXCHANGE resolution and the line's item is in th
 catalogue. It works without JavaScript (the radios are posted with the form, and only
 read when EXCHANGE is chosen); `static/portal/portal.js` hides it until EXCHANGE is
 chosen. Out-of-stock variants, and those dearer than what was paid, are shown disabled
-with the reason in words. The choices cost one query whatever the catalogue's size
-(`catalogue.selectors.exchange_options_for_order`).
+with the reason in words. The choices come from the variants the page reads for its items
+(`catalogue.selectors.order_page_variants`): no query of their own.
 """
 
 from __future__ import annotations
@@ -98,7 +98,10 @@ def with_exchange_pickers(lines: list[dict], *, form, verdicts, currency: str) -
     return lines
 
 
-def exchange_choices(*, order, verdicts, policy) -> dict:
+def exchange_choices(*, order, verdicts, policy, variants) -> dict:
     """Per line number of an eligible line, its exchange choices (`LineExchangeOptions`);
-    empty when the store does not offer EXCHANGE. One query, whatever the catalogue."""
-    return exchange_options_of_eligible_lines(order=order, verdicts=verdicts, policy=policy)
+    empty when the store does not offer EXCHANGE. No query: `variants` are the order's
+    (`catalogue.selectors.order_page_variants`)."""
+    return exchange_options_of_eligible_lines(
+        order=order, verdicts=verdicts, policy=policy, variants=variants
+    )

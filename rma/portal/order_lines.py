@@ -150,12 +150,6 @@ def line_controls(form: ReturnForm) -> dict:
     return {name: escape(text) for name, text in texts.items()}
 
 
-def catalogue_variants_of(order, item_ids) -> dict[str, Variant]:
-    """The catalogue variant of each item id of the order's store (one query)."""
-    variants = Variant.objects.filter(store_id=order.store_id, item_id__in=set(item_ids))
-    return {variant.item_id: variant for variant in variants.select_related("product")}
-
-
 def price_paid_text(line, *, currency: str, locale: str) -> str:
     """The amount paid per unit, as the shopper reads it (e.g. "$19.35 each")."""
     try:
@@ -174,15 +168,17 @@ def price_paid_text(line, *, currency: str, locale: str) -> str:
         return ""
 
 
-def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
-    """Every order line with what its markup shows, in the order of the verdicts."""
+def order_lines(verdicts, form: ReturnForm, *, order, variants: list[Variant]) -> list[dict]:
+    """Every order line with what its markup shows, in the order of the verdicts.
+    `variants`: the order's (`catalogue.selectors.order_page_variants`), for the items'
+    pictures, titles and options."""
     item_text = _("Item %(item_id)s")
     ordered_text = _("Ordered: %(quantity)s")
     paid_text = _("Price paid: %(amount)s each")
     reason_code_text = _("reason code %(number)s")
     currency = order.store.currency
     locale = to_locale(get_language() or "en")
-    variants = catalogue_variants_of(order, (verdict.line.item_id for verdict in verdicts))
+    variant_of = {variant.item_id: variant for variant in variants}
     legend_text = _("Return options for %(title)s")
     select_text = _("Return “%(title)s”")
     reason_options = ReasonOptions(form, StorePolicy.of(order.store))
@@ -190,7 +186,7 @@ def order_lines(verdicts, form: ReturnForm, *, order) -> list[dict]:
     lines = []
     for verdict in verdicts:
         line = verdict.line
-        variant = variants.get(line.item_id)
+        variant = variant_of.get(line.item_id)
         title = line.title or (variant.product.title if variant else "") or line.item_id
         paid = price_paid_text(line, currency=currency, locale=locale)
         entry = {

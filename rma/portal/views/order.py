@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from catalogue.selectors import order_page_variants
 from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
 from rma.links import status_path
@@ -38,18 +39,19 @@ def order_detail(request, store_code: str, order_id: str):
     use_store_language(request, order.store)
     policy = StorePolicy.of(order.store)
     verdicts = evaluate_order(order, now=timezone.now(), channel=Channel.PORTAL)
-    exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy)
+    variants = order_page_variants(order=order, policy=policy)
+    exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy, variants=variants)
     if request.method != "POST":
         form = ReturnForm(verdicts=verdicts, policy=policy, exchanges=exchanges)
-        return _order_page(request, order, verdicts, form)
+        return _order_page(request, order, verdicts, form, variants)
     form = ReturnForm(
         request.POST, request.FILES, verdicts=verdicts, policy=policy, exchanges=exchanges
     )
     if request.POST.get("action") == ESTIMATE_ACTION:
         # "Update estimate" (without JavaScript): the page again, with what was chosen.
-        return _order_page(request, order, verdicts, form, estimate_only=True)
+        return _order_page(request, order, verdicts, form, variants, estimate_only=True)
     if not form.is_valid():
-        return _order_page(request, order, verdicts, form)
+        return _order_page(request, order, verdicts, form, variants)
     try:
         rmas = rma_request(
             order=order,
@@ -64,22 +66,25 @@ def order_detail(request, store_code: str, order_id: str):
         # Show the order as it is now: the refusal may come from a change since it was shown.
         order = granted_order_or_404(request, store_code=store_code, order_id=order_id)
         verdicts = evaluate_order(order, now=timezone.now(), channel=Channel.PORTAL)
-        exchanges = exchange_choices(order=order, verdicts=verdicts, policy=policy)
+        variants = order_page_variants(order=order, policy=policy)
+        exchanges = exchange_choices(
+            order=order, verdicts=verdicts, policy=policy, variants=variants
+        )
         form = ReturnForm(
             request.POST, request.FILES, verdicts=verdicts, policy=policy, exchanges=exchanges
         )
         form.is_valid()
         form.add_refusal(refusal, order=order)
-        return _order_page(request, order, verdicts, form)
+        return _order_page(request, order, verdicts, form, variants)
     return redirect("portal:confirmation", group=rmas[0].request_group)
 
 
-def _order_page(request, order, verdicts, form, *, estimate_only=False):
+def _order_page(request, order, verdicts, form, variants, *, estimate_only=False):
     if estimate_only:
         form.is_valid()
         form.errors.clear()  # only asked for the estimate: nothing is refused yet
     lines = with_exchange_pickers(
-        order_lines(verdicts, form, order=order),
+        order_lines(verdicts, form, order=order, variants=variants),
         form=form,
         verdicts=verdicts,
         currency=order.store.currency,
