@@ -17,6 +17,7 @@ from django.utils import timezone
 from returns_portal import outbound
 
 from .models import DeliveryStatus, Rma, RmaEvent, WebhookDelivery, WebhookEndpoint
+from .prepared import Prepared
 from .queue import enqueue_later, enqueue_on_commit
 
 WEBHOOK_EVENTS = frozenset(
@@ -48,9 +49,16 @@ def webhook_payload(*, rma: Rma, event: RmaEvent) -> dict:
     }
 
 
+# Compiled once per process (rma/prepared.py): every RMA created or changed reads them.
+_ACTIVE_ENDPOINTS = Prepared(
+    lambda *, store_id: WebhookEndpoint.objects.filter(store_id=store_id, active=True),
+    store_id=int,
+)
+
+
 def webhook_endpoints(*, store_id: int) -> list[WebhookEndpoint]:
     """The store's active endpoints, for a caller that records several events at once."""
-    return list(WebhookEndpoint.objects.filter(store_id=store_id, active=True))
+    return _ACTIVE_ENDPOINTS.run(store_id=store_id)
 
 
 def webhook_queue(
