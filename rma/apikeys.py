@@ -13,7 +13,7 @@ import hmac
 import secrets
 import string
 
-from django.db.models import FilteredRelation, Q
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from .models import ApiKey, Store
@@ -40,9 +40,10 @@ def api_key_create(*, store: Store, name: str) -> tuple[ApiKey, str]:
     return api_key, raw_key
 
 
-# Compiled once per process (rma/prepared.py): every API request runs it.
-_STORE_WITH_KEY = Prepared(
-    lambda *, store_code, prefix: (
+def stores_with_key(*, store_code: str, prefix: str) -> QuerySet[Store]:
+    """The store with this code, its unrevoked key of this prefix left-joined as
+    `matching_key` (for `accepted_key`)."""
+    return (
         Store.objects.filter(code=store_code)
         .annotate(
             matching_key=FilteredRelation(
@@ -51,11 +52,41 @@ _STORE_WITH_KEY = Prepared(
             )
         )
         .select_related("matching_key")
-        .order_by("pk")[:1]
-    ),
+    )
+
+
+# Compiled once per process (rma/prepared.py): every API request runs it.
+_STORE_WITH_KEY = Prepared(
+    lambda *, store_code, prefix: stores_with_key(store_code=store_code, prefix=prefix).order_by(
+        "pk"
+    )[:1],
     store_code=str,
     prefix=str,
 )
+
+
+def _well_formed(raw_key: str | None) -> bool:
+    return isinstance(raw_key, str) and raw_key.startswith(KEY_MARK)
+
+
+def key_prefix(raw_key: str | None) -> str:
+    """What `stores_with_key` finds a raw key by: its prefix, or (for no key or a malformed
+    one) a prefix no key has, since every stored one is PREFIX_LENGTH long."""
+    return raw_key[:PREFIX_LENGTH] if _well_formed(raw_key) else ""
+
+
+def accepted_key(store: Store, raw_key: str | None) -> ApiKey | None:
+    """The key `stores_with_key` joined to `store` when `raw_key` is that key, its use
+    recorded; None for a missing, wrong or revoked key and for another store's key, alike,
+    after the same constant-time comparison."""
+    # select_related sets the attribute only when the join found a key.
+    api_key = getattr(store, "matching_key", None)
+    expected = api_key.key_hash if api_key else _NO_KEY_HASH
+    sent = raw_key if _well_formed(raw_key) else ""
+    if not hmac.compare_digest(expected, _hash(sent)) or not api_key:
+        return None
+    _record_use(api_key)
+    return api_key
 
 
 def api_key_authenticate(
@@ -64,24 +95,13 @@ def api_key_authenticate(
     """The store with this code and, when `raw_key` is one of its unrevoked keys, that key.
 
     One query whatever the caller sends: the store left-joined with its unrevoked key of
-    the raw key's prefix. The store is None for an unknown code, whatever the key (RMA
-    1002 comes first); the key is None for a missing, wrong or revoked key and
-    for another store's key, alike, after the same constant-time comparison.
+    the raw key's prefix (`stores_with_key`). The store is None for an unknown code,
+    whatever the key (RMA 1002 comes first); the key is as `accepted_key` says.
     """
-    well_formed = isinstance(raw_key, str) and raw_key.startswith(KEY_MARK)
-    # A prefix no key has (every stored one is PREFIX_LENGTH long) when there is no key.
-    prefix = raw_key[:PREFIX_LENGTH] if well_formed else ""
-    found = _STORE_WITH_KEY.run(store_code=store_code, prefix=prefix)
+    found = _STORE_WITH_KEY.run(store_code=store_code, prefix=key_prefix(raw_key))
     if not found:
         return None, None
-    store = found[0]
-    # select_related sets the attribute only when the join found a key.
-    api_key = getattr(store, "matching_key", None)
-    expected = api_key.key_hash if api_key else _NO_KEY_HASH
-    if not hmac.compare_digest(expected, _hash(raw_key if well_formed else "")) or not api_key:
-        return store, None
-    _record_use(api_key)
-    return store, api_key
+    return found[0], accepted_key(found[0], raw_key)
 
 
 def _record_use(api_key: ApiKey) -> None:

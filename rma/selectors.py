@@ -10,6 +10,7 @@ from django.db.models import (
     Aggregate,
     Case,
     DateTimeField,
+    FilteredRelation,
     IntegerField,
     JSONField,
     OuterRef,
@@ -23,7 +24,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, JSONObject, Upper
 from django.utils.dateparse import parse_datetime
 
-from .models import EligibilityOverride, Order, OrderLine, Rma, RmaLine, RmaStatus
+from .apikeys import accepted_key, key_prefix, stores_with_key
+from .models import ApiKey, EligibilityOverride, Order, OrderLine, Rma, RmaLine, RmaStatus, Store
 from .numbers import normalise_rma_number
 from .prepared import Prepared
 
@@ -137,18 +139,22 @@ class MomentsField(JSONField):
 
 
 @cache
-def customer_return_moments() -> Case:
+def customer_return_moments(
+    *, store: str = "store", email: str = "customer_email", policy: str = "store__policy"
+) -> Case:
     """When the outer order's customer (same store, email in any case) requested returns.
 
     For store rules on the customer's return count in the last N days (`policies.rules`):
     read in the order's own row, so the rules add no query; only for stores whose policy
-    has rules (the CASE leaves the subquery unrun for the others).
+    has rules (the CASE leaves the subquery unrun for the others). `store`, `email` and
+    `policy` name the order's store, its customer's email and the store's policy in the
+    outer query (a query of orders by default).
     """
     rows = (
         Rma.objects.annotate(customer_email_upper=Upper("order__customer_email"))
         .filter(
-            store=OuterRef("store"),
-            customer_email_upper=Upper(OuterRef("customer_email")),
+            store=OuterRef(store),
+            customer_email_upper=Upper(OuterRef(email)),
         )
         .order_by()
         .values("store")
@@ -156,7 +162,7 @@ def customer_return_moments() -> Case:
         .values("rows")
     )
     return Case(
-        When(store__policy__has_key="rules", then=Subquery(rows)),
+        When(**{f"{policy}__has_key": "rules"}, then=Subquery(rows)),
         default=None,
         output_field=MomentsField(),
     )
@@ -205,7 +211,47 @@ def order_for_eligibility(*, store, order_id: str) -> Order | None:
     instances as `orders_for_eligibility().filter(store=store, order_id=order_id).first()`
     (its lines in `order.lines.all()`), in the same two queries."""
     found = _ORDER_FOR_ELIGIBILITY.run(store_id=store.pk, order_id=order_id)
-    return _with_lines(found[0]) if found else None
+    return with_eligibility_lines(found[0]) if found else None
+
+
+# The store, the API key and the order in one statement: checkEligibility's first round
+# trip does `api_key_authenticate`'s work and `_ORDER_FOR_ELIGIBILITY`'s.
+_STORE_KEY_AND_ORDER = Prepared(
+    lambda *, store_code, prefix, order_id: (
+        stores_with_key(store_code=store_code, prefix=prefix)
+        .annotate(
+            matching_order=FilteredRelation("orders", condition=Q(orders__order_id=order_id)),
+            customer_return_moments=customer_return_moments(
+                store="pk", email="matching_order__customer_email", policy="policy"
+            ),
+        )
+        .select_related("matching_order")
+        .order_by("pk")[:1]
+    ),
+    store_code=str,
+    prefix=str,
+    order_id=str,
+)
+
+
+def store_key_and_order_for_eligibility(
+    *, store_code: str, raw_key: str | None, order_id: str
+) -> tuple[Store | None, ApiKey | None, Order | None]:
+    """`api_key_authenticate(store_code=..., raw_key=...)` and the store's order that
+    `order_for_eligibility` reads, in one query. The order comes without its lines: the
+    caller reads them (`with_eligibility_lines`) and answers with it only once the key is
+    accepted."""
+    found = _STORE_KEY_AND_ORDER.run(
+        store_code=store_code, prefix=key_prefix(raw_key), order_id=order_id
+    )
+    if not found:
+        return None, None, None
+    store = found[0]
+    # select_related sets the attribute (and the order's `store`) only when it found one.
+    order = getattr(store, "matching_order", None)
+    if order is not None:
+        order.customer_return_moments = store.customer_return_moments
+    return store, accepted_key(store, raw_key), order
 
 
 def order_for_eligibility_by_store_code(
@@ -216,10 +262,11 @@ def order_for_eligibility_by_store_code(
     found = _ORDER_FOR_ELIGIBILITY_BY_STORE_CODE.run(store_code=store_code, order_id=order_id)
     if not found or (among is not None and found[0].pk not in among):
         return None
-    return _with_lines(found[0])
+    return with_eligibility_lines(found[0])
 
 
-def _with_lines(order: Order) -> Order:
+def with_eligibility_lines(order: Order) -> Order:
+    """`order` with its lines as `orders_for_eligibility` prefetches them (one query)."""
     lines = _LINES_FOR_ELIGIBILITY.run(order_pk=order.pk)
     # What `line.order = order` does for lines that already hold its id, without the checks.
     cache_order = OrderLine.order.field.set_cached_value

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
-from rma.models import ApiKey, ApiTransaction, Channel, Store
+from rma.models import ApiKey, ApiTransaction, Channel, Order, Store
 from rma.numbers import normalise_rma_number, retry_if_number_taken
-from rma.selectors import order_for_eligibility
+from rma.selectors import with_eligibility_lines
 from rma.services.actors import Actor
 from rma.services.rma_request import (
     RequestContext,
@@ -60,11 +60,13 @@ def check_reference(
         raise ApiFault(not_found)
 
 
-def check_eligibility(*, store: Store, order_id: str, payload: dict) -> dict:
+def check_eligibility(*, store: Store, order_id: str, payload: dict, order: Order | None) -> dict:
+    """`order`: the store's order `order_id`, read with the store and the API key
+    (`rma.selectors.store_key_and_order_for_eligibility`), or None when there is none."""
     check_reference(payload, store=store, order_id=order_id)
-    order = order_for_eligibility(store=store, order_id=order_id)
     if order is None:
         raise ApiFault("RMA 1003")
+    order = with_eligibility_lines(order)
     return eligibility_body(
         order=order,
         verdicts=evaluate_order(order, now=timezone.now(), channel=Channel.API),

@@ -13,6 +13,8 @@ from rma.selectors import (
     order_for_eligibility,
     order_for_eligibility_by_store_code,
     orders_for_eligibility,
+    store_key_and_order_for_eligibility,
+    with_eligibility_lines,
 )
 from tests.factories import (
     EligibilityOverrideFactory,
@@ -234,3 +236,41 @@ def test_a_model_with_init_receivers_is_read_as_the_queryset_reads_it():
 
     assert found in initialised and found.store_name == order.store.name
     assert prepared._compiled("default").instance is None
+
+
+def field_values(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+
+
+def test_the_order_read_with_the_store_and_key_is_the_order_for_eligibility():
+    # A policy with rules: the customer's earlier returns are read with the order.
+    rule = {"name": "VIP", "when": [{"field": "customer_tag", "op": "in", "value": ["VIP"]}]}
+    store = StoreFactory(code="KEYS", policy={"rules": [{**rule, "then": []}]})
+    order = OrderFactory(store=store, order_id="A-1")
+    OrderLineFactory(order=order, line_number=1)
+    RmaFactory(order=OrderFactory(store=store, customer_email=order.customer_email.upper()))
+    api_key, raw_key = api_key_create(store=store, name="test")
+    expected = order_for_eligibility(store=store, order_id="A-1")
+
+    with CaptureQueriesContext(connection) as queries:
+        found, key, fetched = store_key_and_order_for_eligibility(
+            store_code="KEYS", raw_key=raw_key, order_id="A-1"
+        )
+    assert len(queries) == 2  # the store, key and order; the key's first use recorded
+
+    assert (found, key, fetched) == (store, api_key, order)
+    assert field_values(fetched) == field_values(expected)
+    assert field_values(fetched.store) == field_values(expected.store)
+    assert fetched.store is found
+    assert len(fetched.customer_return_moments) == 1
+    assert fetched.customer_return_moments == expected.customer_return_moments
+    lines = list(with_eligibility_lines(fetched).lines.all())
+    assert all(line.order is fetched for line in lines)
+    assert [(field_values(line), line.held_quantity, line.all_overrides) for line in lines] == [
+        (field_values(line), line.held_quantity, line.all_overrides)
+        for line in expected.lines.all()
+    ]
+    assert selectors._STORE_KEY_AND_ORDER._compiled("default").instance is not None
+    assert store_key_and_order_for_eligibility(
+        store_code="KEYS", raw_key=raw_key, order_id="B-2"
+    ) == (store, api_key, None)
