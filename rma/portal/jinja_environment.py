@@ -8,15 +8,21 @@ engine wrote: markupsafe writes a quote as `&#34;` or `&#39;`, Django as `&quot;
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.html import escape
 from jinja2 import Environment, StrictUndefined
 
 
 def escaped_as_django_does(value):
-    """`value` escaped by Django (already safe HTML and numbers pass as they are)."""
-    if hasattr(value, "__html__") or type(value) is int:
+    """A text with a quote escaped by Django; anything else is left to autoescape, which
+    escapes `&<>` as Django does (and safe HTML not at all)."""
+    if type(value) is str:
+        if '"' in value or "'" in value:
+            return escape(value)
         return value
-    return escape(value)
+    if isinstance(value, Promise):  # a lazy translation
+        return escaped_as_django_does(str(value))
+    return value
 
 
 def environment(*, autoescape=None, undefined=None, **options) -> Environment:
