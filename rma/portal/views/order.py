@@ -15,8 +15,9 @@ from catalogue.selectors import order_page_variants
 from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
 from rma.links import status_path
-from rma.models import Channel
+from rma.models import Channel, Rma
 from rma.policy import StorePolicy
+from rma.prepared import Prepared
 from rma.selectors import rmas_with_lines
 from rma.services.actors import Actor
 from rma.services.rma_request import rma_request
@@ -30,6 +31,11 @@ from ..order_lines import line_controls, lines_markup, order_lines
 from ..presenters import request_estimate, rma_summary
 from ..progress import status_heading
 from ..wording import long_date
+
+# The order's returns so far, oldest first: compiled once per process (rma/prepared.py).
+_EARLIER_RETURNS = Prepared(
+    lambda order_id: Rma.objects.filter(order_id=order_id).order_by("created_at"), order_id=int
+)
 
 
 @never_cache
@@ -102,7 +108,7 @@ def _order_page(request, order, verdicts, form, variants, *, estimate_only=False
         ),
         "earlier_returns": [
             {"rma": rma, "status_path": status_path(rma)}
-            for rma in order.rmas.order_by("created_at")
+            for rma in _EARLIER_RETURNS.run(order_id=order.pk)
         ],
         **brand_context(order.store),
     }
