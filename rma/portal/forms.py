@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms import renderers
 from django.forms.utils import ErrorList
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +38,24 @@ NO_ERRORS = SafeString("")
 NO_LINE_ERRORS = MappingProxyType(dict.fromkeys(LINE_PARTS, NO_ERRORS))
 # Reads a posted checkbox as Django does ("false" is unticked); it keeps no state.
 CHECKBOX = forms.CheckboxInput()
+
+
+class PortalFormRenderer(renderers.Jinja2):
+    """Django's widget and error templates in their Jinja2 version (Django ships both),
+    escaped as Django escapes: the same markup as the default renderer, several times
+    faster. Each widget and error list is a template render of its own: the order page has
+    about six, a fixed cost of every order page."""
+
+    @cached_property
+    def engine(self):
+        return self.backend(
+            {
+                "APP_DIRS": True,
+                "DIRS": [Path(renderers.__file__).parent / self.backend.app_dirname],
+                "NAME": "portalforms",
+                "OPTIONS": {"environment": "rma.portal.jinja_environment.widgets_environment"},
+            }
+        )
 
 
 class LineValues(NamedTuple):
@@ -99,6 +120,8 @@ class ReturnForm(ErrorSummaryMixin, forms.Form):
     are the lines that can be requested or refused. Limits such as the returnable
     quantity are left to `rma_request`, which reports every refusal.
     """
+
+    default_renderer = PortalFormRenderer()
 
     resolution = forms.CharField(label=_("How would you like us to resolve your return?"))
     comment = forms.CharField(

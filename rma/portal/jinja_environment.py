@@ -32,3 +32,9 @@ def environment(*, autoescape=None, undefined=None, **options) -> Environment:
     return Environment(
         autoescape=True, finalize=escaped_as_django_does, undefined=StrictUndefined, **options
     )
+
+
+def widgets_environment(*, autoescape=None, **options) -> Environment:
+    """For Django's own widget templates (`forms.PortalFormRenderer`), which count on
+    Jinja2's lenient undefined values: always autoescaped, with Django's escaping."""
+    return Environment(autoescape=True, finalize=escaped_as_django_does, **options)
