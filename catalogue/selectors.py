@@ -264,7 +264,8 @@ def exchange_options_of_eligible_lines(*, order: Order, verdicts, policy, varian
     if "EXCHANGE" not in policy.resolutions:
         return {}
     lines = [verdict.line for verdict in verdicts if verdict.eligible]
-    if not lines:
+    # Variants read and none found (a store without a catalogue): no line has a choice.
+    if not lines or (variants is not None and not variants):
         return {}
     by_line = exchange_options_for_order(order=order, lines=lines, variants=variants)
     return {line.line_number: by_line[line.pk] for line in lines if by_line[line.pk].options}
