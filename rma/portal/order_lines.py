@@ -192,7 +192,7 @@ def order_lines(verdicts, form: ReturnForm, *, order, variants: list[Variant]) -
         entry = {
             "eligible": verdict.eligible,
             # Safe as it is (digits): in ids on every control, it is never escaped again.
-            "number": format_html("{}", verdict.line_number),
+            "number": SafeString(verdict.line_number),
             "image_url": secure_url(line.image_url or (variant.picture_url if variant else "")),
             "title": title,
             "options": [{"name": name, "value": value} for name, value in variant.options]
