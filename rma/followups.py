@@ -28,12 +28,20 @@ LABEL_GATED_KINDS = frozenset({"confirmation", "supplier_notice", "label_reissue
 
 
 def notification_queue(
-    *, kind: str, rmas: list[Rma], key: str, recipient: str = "", new: bool = False
+    *,
+    kind: str,
+    rmas: list[Rma],
+    key: str,
+    recipient: str = "",
+    new: bool = False,
+    enqueue: bool = True,
 ) -> Notification:
     """Record one email (idempotent by `key`) and send it after commit.
 
     `new`: the key cannot exist yet (it names something created in this transaction), so
     the row is inserted without looking for it first; were it there, the insert fails.
+    `enqueue=False`: the email waits for a label whose task is enqueued with it, and that
+    task enqueues the email once the label settles (`rma.tasks.issue_label`).
     """
     first = rmas[0]
     fields = {
@@ -49,7 +57,7 @@ def notification_queue(
         notification, created = Notification.objects.get_or_create(
             idempotency_key=key, defaults=fields
         )
-    if created:
+    if created and enqueue:
         enqueue_on_commit("rma.send_notification", notification_id=notification.pk)
     return notification
 
@@ -105,8 +113,15 @@ def confirmation_resend(*, rma: Rma, actor) -> Notification:
 
 def _authorized(rmas: list[Rma], *, key: str, new: bool = False, also=()) -> None:
     """The confirmation (`also`: kept RMAs of the same request, in the same email), the
-    supplier's notice and the label."""
-    notification_queue(kind="confirmation", rmas=[*rmas, *also], key=key, new=new)
+    supplier's notice and the label.
+
+    The emails wait for the labels enqueued here (`LABEL_GATED_KINDS`): the label task
+    enqueues them once the label settles, so they are not enqueued at commit too (their
+    task would find the label pending and do nothing, one more task a request)."""
+    labelled = {rma.pk for rma in rmas if rma.label_status == LabelStatus.PENDING}
+    notification_queue(
+        kind="confirmation", rmas=[*rmas, *also], key=key, new=new, enqueue=not labelled
+    )
     for rma in rmas:
         if rma.supplier_id and rma.supplier.email:
             notification_queue(
@@ -115,8 +130,9 @@ def _authorized(rmas: list[Rma], *, key: str, new: bool = False, also=()) -> Non
                 key=f"supplier_notice:rma:{rma.pk}",
                 recipient=rma.supplier.email,
                 new=new,
+                enqueue=rma.pk not in labelled,
             )
-        if rma.label_status == LabelStatus.PENDING:
+        if rma.pk in labelled:
             enqueue_on_commit("rma.issue_label", rma_id=rma.pk)
 
 
