@@ -20,7 +20,7 @@ order line's RESOLVED RMAs; for an existing RMA only those created before it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -342,17 +342,20 @@ def combined(estimates: Sequence[Estimate], *, currency: str) -> Estimate:
 # --- Existing RMAs -------------------------------------------------------------------------
 
 
-def rma_estimates(rmas: Sequence[Rma]) -> dict[int, Estimate]:
+def rma_estimates(
+    rmas: Sequence[Rma], *, returned_before: Mapping[int, int] | None = None
+) -> dict[int, Estimate]:
     """Each RMA's estimate (fetched with its lines and order lines, e.g. `rmas_with_lines`):
-    the quantities requested, the RMA's resolution, before receipt. One query in all."""
+    the quantities requested, the RMA's resolution, before receipt. One query in all, none
+    when the caller knows `returned_before`: per order line, the units RESOLVED RMAs took
+    before all of `rmas` (a request that has just created them, under the order's lock)."""
     rmas = list(rmas)
     if not rmas:
         return {}
-    order_line_ids = {line.order_line_id for rma in rmas for line in rma.lines.all()}
-    earlier: list[tuple[int, int, int]] = list(
-        RmaLine.objects.filter(
-            order_line_id__in=order_line_ids, rma__status=RmaStatus.RESOLVED
-        ).values_list("rma_id", "order_line_id", "received_quantity")
+    taken = (
+        _returned_before_each(rmas)
+        if returned_before is None
+        else {rma.pk: returned_before for rma in rmas}
     )
     policies: dict[int, StorePolicy] = {}
     estimates = {}
@@ -368,11 +371,7 @@ def rma_estimates(rmas: Sequence[Rma]) -> dict[int, Estimate]:
                     key=line.pk,
                     currency=currency,
                     quantity=line.quantity,
-                    already=sum(
-                        received or 0
-                        for rma_id, order_line_id, received in earlier
-                        if order_line_id == line.order_line_id and rma_id < rma.pk
-                    ),
+                    already=taken[rma.pk].get(line.order_line_id, 0),
                     resolution=rma.resolution,
                     policy=policy,
                     reason_code=line.reason_code,
@@ -387,6 +386,24 @@ def rma_estimates(rmas: Sequence[Rma]) -> dict[int, Estimate]:
             return_fee=stored.return_fee,
         )
     return estimates
+
+
+def _returned_before_each(rmas: list[Rma]) -> dict[int, dict[int, int]]:
+    """Per RMA, per order line: the units received by RESOLVED RMAs older than it (one
+    query)."""
+    order_line_ids = {line.order_line_id for rma in rmas for line in rma.lines.all()}
+    earlier: list[tuple[int, int, int]] = list(
+        RmaLine.objects.filter(
+            order_line_id__in=order_line_ids, rma__status=RmaStatus.RESOLVED
+        ).values_list("rma_id", "order_line_id", "received_quantity")
+    )
+    returned: dict[int, dict[int, int]] = {}
+    for rma in rmas:
+        taken = returned[rma.pk] = defaultdict(int)
+        for rma_id, order_line_id, received in earlier:
+            if rma_id < rma.pk:
+                taken[order_line_id] += received or 0
+    return returned
 
 
 def is_kept(rma: Rma) -> bool:

@@ -197,7 +197,13 @@ def _create_rmas(*, store: Store, order_id: str, payload: dict, api_key: ApiKey)
     except RequestError as error:
         raise invalid_request(error.message) from None
     # The RMAs come back with their lines and supplier: the answer needs no query.
-    return generated_body(order=order, rmas=rmas, request=payload)
+    # What earlier returns took was read with the order's lines: the estimates need no query.
+    return generated_body(
+        order=order,
+        rmas=rmas,
+        request=payload,
+        returned_before={line.pk: line.returned_quantity for line in order.lines.all()},
+    )
 
 
 def lookup_rma(*, store: Store, order_id: str, payload: dict) -> dict:

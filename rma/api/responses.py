@@ -7,6 +7,7 @@ dicts with capitalised element names.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from labels.package import package_for_rma, package_info
 from payments.estimate import Estimate
@@ -248,11 +249,17 @@ def rmas_body(
     }
 
 
-def generated_body(*, order: Order, rmas: list[Rma], request: dict | None = None) -> dict:
+def generated_body(
+    *,
+    order: Order,
+    rmas: list[Rma],
+    request: dict | None = None,
+    returned_before: Mapping[int, int] | None = None,
+) -> dict:
     """generateRMA: Radial's shape for the first RMA created (its number, expiry, items and
     return location at the top level), the request's estimate (the RMAs' summed), then
-    `rmadetails` for every RMA of the request."""
-    estimates = rma_estimates(rmas)
+    `rmadetails` for every RMA of the request. `returned_before`: as `rma_estimates`."""
+    estimates = rma_estimates(rmas, returned_before=returned_before)
     body = rmas_body(order=order, rmas=rmas, request=request, estimates=estimates)
     details = body.pop("rmadetails")
     summed = Estimate.combine(

@@ -1,12 +1,19 @@
 """The estimate in the API: per RMA in `rmadetails` (generateRMA and lookupRMA) and summed at
 generateRMA's top level, in JSON and XML (schema-valid)."""
 
+import json
 from decimal import Decimal
 
 import pytest
 
 from rma.models import LabelStatus, Rma, RmaStatus
-from tests.factories import OrderFactory, OrderLineFactory, SupplierFactory
+from tests.factories import (
+    OrderFactory,
+    OrderLineFactory,
+    RmaFactory,
+    RmaLineFactory,
+    SupplierFactory,
+)
 
 from .conftest import FORMATS, rma_body, xsd
 
@@ -70,6 +77,21 @@ def test_generate_carries_each_rmas_estimate_and_their_sum(api, dropship, fmt):
         "bonus": "0.00",
         "total": "61.48",
     }
+
+
+def test_generate_counts_what_earlier_returns_took_as_lookup_does(api, dropship):
+    # One of line 2's three units came back before: its discount and tax are shared out
+    # over the units in order, so the last two units' share depends on it.
+    earlier = RmaFactory(order=dropship, status=RmaStatus.RESOLVED)
+    line = dropship.lines.get(line_number=2)
+    RmaLineFactory(rma=earlier, order_line=line, quantity=1, received_quantity=1)
+    reply = api.call("generateRMA", "json", rma_body(dropship, (2, 2)), order_id=dropship.order_id)
+    assert reply.status == 201
+    [generated] = json.loads(reply.content)["rmadetails"]
+    body = {"rmaid": generated["rmaid"]}
+    looked_up = api.call("lookupRMA", "json", body, order_id=dropship.order_id)
+    [detail] = json.loads(looked_up.content)["rmadetails"]
+    assert generated["estimate"] == detail["estimate"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
