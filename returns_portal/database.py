@@ -10,6 +10,12 @@ request and task forever. For PostgreSQL:
   or set 0, for migrations and maintenance commands that run long on big tables.
 
 Other engines are left as they are (SQLite has no server to wait for).
+
+And prepared statements: with `DB_PREPARED_STATEMENTS` (default on), PostgreSQL plans
+the hot statements of `rma/prepared.py` once per connection instead of on every run
+(Django's own queries bind on the client and are never prepared). Through PgBouncer in
+transaction mode they need PgBouncer 1.21 or later with `max_prepared_statements` set;
+otherwise turn them off.
 """
 
 from __future__ import annotations
@@ -33,3 +39,12 @@ def with_timeouts(config: dict, *, connect_timeout: float, statement_timeout: fl
             f"{options.get('options', '')} -c statement_timeout={milliseconds}".strip()
         )
     return {**config, "OPTIONS": options}
+
+
+def with_prepared_statements(config: dict, *, enabled: bool) -> dict:
+    """`config` with psycopg's `prepare_threshold` in its OPTIONS when `enabled` (Django
+    passes None, which turns prepared statements off on the connection)."""
+    if config.get("ENGINE") != POSTGRESQL or not enabled:
+        return config
+    # psycopg's own default; `rma/prepared.py` prepares its statements on their first run.
+    return {**config, "OPTIONS": {"prepare_threshold": 5, **(config.get("OPTIONS") or {})}}

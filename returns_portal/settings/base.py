@@ -7,7 +7,7 @@ from pathlib import Path
 
 import environ
 
-from returns_portal.database import with_timeouts
+from returns_portal.database import with_prepared_statements, with_timeouts
 from returns_portal.site_url import local_site_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -103,6 +103,10 @@ DATABASES["default"] = with_timeouts(
     DATABASES["default"],
     connect_timeout=DB_CONNECT_TIMEOUT,
     statement_timeout=DB_STATEMENT_TIMEOUT,
+)
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+DATABASES["default"] = with_prepared_statements(
+    DATABASES["default"], enabled=DB_PREPARED_STATEMENTS
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

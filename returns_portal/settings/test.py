@@ -1,15 +1,18 @@
 """Test settings: fast hashing, in-memory email and cache, eager tasks unless a broker is given."""
 
-from returns_portal.database import with_timeouts
+from returns_portal.database import with_prepared_statements, with_timeouts
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT, env
+from .base import BASE_DIR, DB_CONNECT_TIMEOUT, DB_PREPARED_STATEMENTS, DB_STATEMENT_TIMEOUT, env
 
 DATABASES = {
-    "default": with_timeouts(
-        env.db("DATABASE_URL", default="sqlite://:memory:"),
-        connect_timeout=DB_CONNECT_TIMEOUT,
-        statement_timeout=DB_STATEMENT_TIMEOUT,
+    "default": with_prepared_statements(
+        with_timeouts(
+            env.db("DATABASE_URL", default="sqlite://:memory:"),
+            connect_timeout=DB_CONNECT_TIMEOUT,
+            statement_timeout=DB_STATEMENT_TIMEOUT,
+        ),
+        enabled=DB_PREPARED_STATEMENTS,
     )
 }
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from returns_portal.database import with_timeouts
+from returns_portal.database import with_prepared_statements, with_timeouts
 from tests.returns_portal.test_settings import ROOT
 
 POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "returns", "OPTIONS": {}}
@@ -73,8 +73,29 @@ def test_production_uses_persistent_checked_connections_with_timeouts():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
-        "60 True [('connect_timeout', 5), ('options', '-c statement_timeout=30000')]"
+        "60 True [('connect_timeout', 5), ('options', '-c statement_timeout=30000'), "
+        "('prepare_threshold', 5)]"
     )
+
+
+def test_prepared_statements_can_be_turned_off():
+    result = run_production(
+        "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])",
+        DATABASE_URL="postgres://returns:returns@db.invalid:5432/returns",
+        DB_PREPARED_STATEMENTS="false",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "prepare_threshold" not in result.stdout
+
+
+def test_prepared_statements_only_for_postgresql_and_as_the_url_says():
+    assert with_prepared_statements(POSTGRES, enabled=True)["OPTIONS"] == {"prepare_threshold": 5}
+    assert POSTGRES["OPTIONS"] == {}, "the given config is not changed"
+    assert with_prepared_statements(POSTGRES, enabled=False) == POSTGRES
+    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    assert with_prepared_statements(sqlite, enabled=True) == sqlite
+    from_url = {**POSTGRES, "OPTIONS": {"prepare_threshold": 1}}
+    assert with_prepared_statements(from_url, enabled=True) == from_url
 
 
 @pytest.mark.postgres

@@ -274,3 +274,36 @@ def test_the_order_read_with_the_store_and_key_is_the_order_for_eligibility():
     assert store_key_and_order_for_eligibility(
         store_code="KEYS", raw_key=raw_key, order_id="B-2"
     ) == (store, api_key, None)
+
+
+def prepared_statements() -> list[str]:
+    """The statements PostgreSQL holds prepared for this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_postgresql_prepares_a_statement_once_per_connection():
+    first, second = OrderFactory(order_id="A-1"), OrderFactory(order_id="B-2")
+    prepared = Prepared(orders_of, store_id=int, order_id=str)
+
+    for order in (first, second, first):
+        [found] = prepared.run(store_id=order.store_id, order_id=order.order_id)
+        assert (found.pk, found.store_name) == (order.pk, order.store.name)
+
+    ours = [sql for sql in prepared_statements() if '"store_name"' in sql]
+    assert len(ours) == 1 and "$1" in ours[0]
+
+
+@pytest.mark.postgres
+def test_while_django_logs_queries_a_run_is_logged_with_its_values_unprepared():
+    order = OrderFactory(order_id="A-1")
+    prepared = Prepared(orders_of, store_id=int, order_id=str)
+
+    with CaptureQueriesContext(connection) as queries:
+        [found] = prepared.run(store_id=order.store_id, order_id="A-1")
+
+    assert found.pk == order.pk
+    assert "'A-1'" in queries[0]["sql"]
+    assert not [sql for sql in prepared_statements() if '"store_name"' in sql]
