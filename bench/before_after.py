@@ -38,15 +38,28 @@ _spec.loader.exec_module(profile_request)
 from django.http import Http404  # noqa: E402
 
 import rma.api.operations as operations  # noqa: E402
+import rma.api.views as api_views  # noqa: E402
 import rma.portal.views.order as order_views  # noqa: E402
 from rma import apikeys, selectors  # noqa: E402
 from rma.portal import grants  # noqa: E402
 
-CURRENT = {"operations": operations.order_for_eligibility, "grant": grants.granted_order_or_404}
+CURRENT = {
+    "store_and_key": api_views.CheckEligibilityView.store_and_key,
+    "lines": operations.with_eligibility_lines,
+    "grant": grants.granted_order_or_404,
+}
 
 
 def replaced_order_for_eligibility(*, store, order_id):
     return selectors.orders_for_eligibility().filter(store=store, order_id=order_id).first()
+
+
+def replaced_store_and_key(view, *, store_code, raw_key):
+    """The store and key, then the order with its lines prefetched: a query each."""
+    store, api_key = apikeys.api_key_authenticate(store_code=store_code, raw_key=raw_key)
+    order_id = view.kwargs["orderId"]
+    view.order = store and replaced_order_for_eligibility(store=store, order_id=order_id)
+    return store, api_key
 
 
 def replaced_granted_order_or_404(request, *, store_code, order_id):
@@ -61,9 +74,11 @@ def replaced_granted_order_or_404(request, *, store_code, order_id):
 
 
 def use_replaced(replaced: bool) -> None:
-    operations.order_for_eligibility = (
-        replaced_order_for_eligibility if replaced else CURRENT["operations"]
+    api_views.CheckEligibilityView.store_and_key = (
+        replaced_store_and_key if replaced else CURRENT["store_and_key"]
     )
+    # The replaced order comes with its lines already.
+    operations.with_eligibility_lines = (lambda order: order) if replaced else CURRENT["lines"]
     order_views.granted_order_or_404 = (
         replaced_granted_order_or_404 if replaced else CURRENT["grant"]
     )
