@@ -134,11 +134,29 @@ def unit_amounts_paid(
     total = line_amount_paid(
         unit_price=unit_price, quantity=quantity, discount=discount, tax=tax, currency=currency
     )
+    share = _unit_share(total, quantity, currency)
+    return [share] * (quantity - 1) + [total - share * (quantity - 1)]
+
+
+def unit_share_paid(
+    *, unit_price: Decimal, quantity: int, discount: Decimal, tax: Decimal, currency: str
+) -> Decimal | None:
+    """The first of `unit_amounts_paid` (every unit's but the remainder's), without a list
+    as long as the quantity: the price per unit a shopper reads. None without units."""
+    if quantity < 1:
+        return None
+    total = line_amount_paid(
+        unit_price=unit_price, quantity=quantity, discount=discount, tax=tax, currency=currency
+    )
+    return _unit_share(total, quantity, currency)
+
+
+def _unit_share(total: Decimal, quantity: int, currency: str) -> Decimal:
     step = minor_unit(currency)
     share = (total / quantity).quantize(step, rounding=ROUND_HALF_UP)
     if share * (quantity - 1) > total:
         share = (total / quantity).quantize(step, rounding=ROUND_DOWN)
-    return [share] * (quantity - 1) + [total - share * (quantity - 1)]
+    return share
 
 
 def amount_paid_for_units(

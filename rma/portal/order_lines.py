@@ -21,7 +21,7 @@ from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext as _
 
 from catalogue.models import Variant
-from payments.money import MoneyError, format_money, unit_amounts_paid
+from payments.money import MoneyError, format_money, unit_share_paid
 from rma.policy import StorePolicy
 
 from .branding import secure_url
@@ -153,17 +153,17 @@ def line_controls(form: ReturnForm) -> dict:
 def price_paid_text(line, *, currency: str, locale: str) -> str:
     """The amount paid per unit, as the shopper reads it (e.g. "$19.35 each")."""
     try:
-        amounts = unit_amounts_paid(
+        # Units may differ by a cent (the remainder is on the last): the first is typical.
+        amount = unit_share_paid(
             unit_price=line.unit_price,
             quantity=line.quantity,
             discount=line.discount,
             tax=line.tax,
             currency=currency,
         )
-        if not amounts:
+        if amount is None:
             return ""
-        # Units may differ by a cent (the remainder is on the last): the first is typical.
-        return format_money(amounts[0], currency, locale)
+        return format_money(amount, currency, locale)
     except (MoneyError, TypeError, ValueError, ArithmeticError):
         return ""
 

@@ -103,17 +103,21 @@ def test_parse_amount_refuses_more_decimals_than_the_currency(value, currency):
         ("1000", 3, "0", "1", "JPY", ["1000", "1000", "1001"]),
         ("1.000", 3, "0", "0.001", "KWD", ["1.000", "1.000", "1.001"]),
         ("20.00", 2, "40.00", "0", "USD", ["0.00", "0.00"]),
+        ("20.00", 0, "0", "0", "USD", []),
     ],
 )
 def test_unit_amounts_paid(price, quantity, discount, tax, currency, units):
-    amounts = money.unit_amounts_paid(
-        unit_price=Decimal(price),
-        quantity=quantity,
-        discount=Decimal(discount),
-        tax=Decimal(tax),
-        currency=currency,
-    )
+    line = {
+        "unit_price": Decimal(price),
+        "quantity": quantity,
+        "discount": Decimal(discount),
+        "tax": Decimal(tax),
+        "currency": currency,
+    }
+    amounts = money.unit_amounts_paid(**line)
     assert [str(amount) for amount in amounts] == units
+    # The price per unit the order page shows: the first unit's, without the list.
+    assert money.unit_share_paid(**line) == (amounts[0] if amounts else None)
 
 
 @pytest.mark.parametrize(
