@@ -4,8 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from catalogue.selectors import exchange_options_for_order
+from catalogue.models import Variant
+from catalogue.selectors import exchange_options_for_order, order_page_variants
 from rma.models import Order
+from rma.policy import StorePolicy
 from tests.catalogue.factories import ProductFactory, VariantFactory
 from tests.factories import OrderFactory, OrderLineFactory, StoreFactory
 
@@ -171,3 +173,41 @@ def test_a_constant_number_of_queries(
     # Other products offer their two variants in stock and within the price (M and S).
     per_line = 3 + (products - 1) * 2 if allow_other_products else 3
     assert {len(options.options) for options in found.values()} == {per_line}
+
+
+@pytest.mark.parametrize(
+    ("resolutions", "allow_other_products"),
+    [(["REFUND"], False), (["REFUND", "EXCHANGE"], False), (["REFUND", "EXCHANGE"], True)],
+)
+def test_the_order_pages_one_read_gives_what_the_two_reads_gave(
+    store, django_assert_num_queries, resolutions, allow_other_products
+):
+    store.policy = {
+        "resolutions": resolutions,
+        "exchange": {"allow_other_products": allow_other_products},
+    }
+    store.save()
+    tee(store, "TEE-1")
+    tee(store, "TEE-2")
+    tee(store, "TEE-3")
+    tee(StoreFactory(code="OTHER"), "TEE-1")
+    order = OrderFactory(store=store)
+    OrderLineFactory(order=order, line_number=1, item_id="TEE-1-M", unit_price=Decimal("25"))
+    OrderLineFactory(order=order, line_number=2, item_id="TEE-2-S", unit_price=Decimal("19"))
+    OrderLineFactory(order=order, line_number=3, item_id="MUG-9")
+    order = Order.objects.select_related("store").get(pk=order.pk)
+    policy = StorePolicy.of(store)
+
+    with django_assert_num_queries(1):
+        variants = order_page_variants(order=order, policy=policy)
+
+    # The items' own variants, as the page showed them from a query of their own...
+    items = {"TEE-1-M", "TEE-2-S", "MUG-9"}
+    assert {v.item_id: v.pk for v in variants if v.item_id in items} == {
+        v.item_id: v.pk for v in Variant.objects.filter(store=store, item_id__in=items)
+    }
+    # ...and, with exchanges, the same choices as from the exchange options' own query.
+    if "EXCHANGE" in resolutions:
+        assert exchange_options_for_order(
+            order=order, variants=variants
+        ) == exchange_options_for_order(order=order)
