@@ -12,13 +12,17 @@ import urllib.parse
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DateTimeField, JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from returns_portal import outbound
 
 from .models import DeliveryStatus, Rma, RmaEvent, WebhookDelivery, WebhookEndpoint
 from .prepared import Prepared
 from .queue import enqueue_later, enqueue_on_commit
+from .selectors import JSONArrayAgg
 
 WEBHOOK_EVENTS = frozenset(
     {
@@ -59,6 +63,49 @@ _ACTIVE_ENDPOINTS = Prepared(
 def webhook_endpoints(*, store_id: int) -> list[WebhookEndpoint]:
     """The store's active endpoints, for a caller that records several events at once."""
     return _ACTIVE_ENDPOINTS.run(store_id=store_id)
+
+
+ENDPOINT_FIELDS = WebhookEndpoint._meta.concrete_fields
+
+
+class EndpointsField(JSONField):
+    """A JSON array of endpoint rows (`active_endpoints_of_store`), read back as
+    `WebhookEndpoint`s."""
+
+    def from_db_value(self, value, expression, connection):
+        rows = super().from_db_value(value, expression, connection) or []
+        return [
+            WebhookEndpoint.from_db(
+                connection.alias,
+                [field.attname for field in ENDPOINT_FIELDS],
+                [_endpoint_value(field, row[field.attname]) for field in ENDPOINT_FIELDS],
+            )
+            for row in rows
+        ]
+
+
+def _endpoint_value(field, value):
+    if isinstance(field, JSONField) and isinstance(value, str):
+        return json.loads(value)  # SQLite nests a JSON column as its text
+    if not isinstance(field, DateTimeField) or value is None:
+        return value
+    # PostgreSQL writes the offset (+00:00); SQLite the stored UTC time without one.
+    moment = parse_datetime(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def active_endpoints_of_store() -> Subquery:
+    """The active endpoints of the outer query's store, in one column of its row: what
+    `webhook_endpoints` reads, without a query of its own (a request reads them with the
+    order it locks)."""
+    rows = (
+        WebhookEndpoint.objects.filter(store=OuterRef("store_id"), active=True)
+        .order_by()
+        .values("store")
+        .annotate(rows=JSONArrayAgg(JSONObject(**{f.attname: f.attname for f in ENDPOINT_FIELDS})))
+        .values("rows")
+    )
+    return Subquery(rows, output_field=EndpointsField())
 
 
 def webhook_queue(

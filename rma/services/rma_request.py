@@ -34,7 +34,7 @@ from rma.policy import StorePolicy
 from rma.prepared import Prepared
 from rma.selectors import customer_return_moments, order_lines_for_eligibility
 from rma.transitions import EVENT_FOR_STATUS, is_allowed
-from rma.webhooks import webhook_endpoints
+from rma.webhooks import active_endpoints_of_store
 
 from .actors import Actor
 from .events import NewEvent, record_events
@@ -126,12 +126,16 @@ def _check_choices(
 
 
 def _orders_locked() -> QuerySet[Order]:
-    """Orders read by the locking statement itself, with their store and the customer's
-    return moments. `of`: the order's row only, not its store's, so requests for other
-    orders go on."""
+    """Orders read by the locking statement itself, with their store, the customer's
+    return moments and the store's active webhook endpoints. `of`: the order's row only,
+    not its store's, so requests for other orders go on."""
     return (
         Order.objects.select_related("store")
-        .annotate(customer_return_moments=customer_return_moments())
+        .annotate(
+            customer_return_moments=customer_return_moments(),
+            # Every event of the request is offered to them.
+            active_webhook_endpoints=active_endpoints_of_store(),
+        )
         .select_for_update(of=("self",))
     )
 
@@ -373,7 +377,7 @@ def _request_locked(
     )
 
     group = uuid.uuid4()
-    endpoints = webhook_endpoints(store_id=order.store_id)  # once for every event
+    endpoints = order.active_webhook_endpoints  # read with the order, for every event
     rmas = [
         _create_rma(
             order=order,
