@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,6 +74,18 @@ def test_format_money_in_the_shoppers_language(locale, expected):
 
 def test_format_money_zero_decimal_currency():
     assert money.format_money(Decimal("1234"), "JPY", "en") == "¥1,234"
+
+
+@given(
+    amount=st.decimals(
+        min_value=-(10**10), max_value=10**10, places=3, allow_nan=False, allow_infinity=False
+    ),
+    currency=st.sampled_from(["USD", "eur", "JPY", "KWD", "CHF", "INR", "GBP", "XYZ"]),
+    locale=st.sampled_from(["en", "en_US", "de", "de_CH", "fr_CA", "nl", "ja", "ar", "hi_IN"]),
+)
+def test_format_money_writes_what_babels_format_currency_writes(amount, currency, locale):
+    expected = format_currency(money.quantize(amount, currency), currency.upper(), locale=locale)
+    assert money.format_money(amount, currency, locale) == expected
 
 
 @pytest.mark.parametrize("value", ["abc", "NaN", "Infinity", 1.5, True, ""])
