@@ -131,20 +131,21 @@ class Prepared:
         with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        instance = compiled.instance
-        if not compiled.converters:
-            return [instance(row) for row in rows]
-        converters = compiled.converters
-        instances = []
-        for row in rows:
-            row = list(row)
-            for position, (functions, expression) in converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
-            instances.append(instance(row))
-        return instances
+        if compiled.converters:
+            rows = _converted(rows, compiled.converters, connection)
+        return [compiled.instance(row) for row in rows]
+
+
+def _converted(rows, converters, connection):
+    """The rows with each column's converters applied, as `SQLCompiler.apply_converters`."""
+    for row in rows:
+        row = list(row)
+        for position, (functions, expression) in converters:
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        yield row
 
 
 class _PreparingCursor(psycopg.Cursor):
