@@ -199,6 +199,21 @@ def evaluate_line(
             now=now,
         )
     )
+    failures, overridden = _sorted_out(codes, overrides, now) if codes else ((), ())
+    return LineEligibility(
+        line=line,
+        ordered_quantity=line.quantity,
+        returnable_quantity=returnable_quantity,
+        failures=failures,
+        overridden=overridden,
+        last_return_moment=last_moment,
+        decision=decision,
+    )
+
+
+def _sorted_out(codes: set[str], overrides, now) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """The failing rules, in code order: those no active override removes, and those one
+    does."""
     overridden_codes = {
         override.code for override in overrides if is_override_active(override, now)
     }
@@ -209,15 +224,7 @@ def evaluate_line(
             overridden.append(rule)
         else:
             failures.append(rule)
-    return LineEligibility(
-        line=line,
-        ordered_quantity=line.quantity,
-        returnable_quantity=returnable_quantity,
-        failures=tuple(failures),
-        overridden=tuple(overridden),
-        last_return_moment=last_moment,
-        decision=decision,
-    )
+    return tuple(failures), tuple(overridden)
 
 
 def line_amount(line) -> Decimal:
