@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, IntegerField, QuerySet, Sum, When
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -140,21 +140,17 @@ def _orders_locked() -> QuerySet[Order]:
     )
 
 
-def _returned_quantity():
-    """Units of the line that RESOLVED RMAs took back (the estimates' `already`)."""
-    return Coalesce(
-        Sum(
-            Case(
-                When(
-                    rma_lines__rma__status=RmaStatus.RESOLVED,
-                    then=Coalesce("rma_lines__received_quantity", 0),
-                ),
-                default=0,
-                output_field=IntegerField(),
-            )
-        ),
-        0,
+def _returned_quantity() -> Coalesce:
+    """Units of the outer query's order line that RESOLVED RMAs took back (the estimates'
+    `already`): a correlated subquery on the RMA lines' index, as the held quantity is."""
+    rows = (
+        RmaLine.objects.filter(order_line=OuterRef("pk"), rma__status=RmaStatus.RESOLVED)
+        .order_by()
+        .values("order_line")
+        .annotate(returned=Sum(Coalesce("received_quantity", 0)))
+        .values("returned")
     )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 # Compiled once per process (rma/prepared.py): a request's reads of its order under lock.
