@@ -47,6 +47,7 @@ from .serializers import (
     RmaRequestSerializer,
     RmaResponseSerializer,
     validation_detail,
+    with_data,
 )
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ class RmaServiceView(APIView):
             data = json_codec.decode(body)
         # Echoed in the response, faults included, once the body could be read.
         self.echo = echo(data)
-        serializer = self.request_serializer(data=data)
+        serializer = with_data(self.request_serializer, data)
         if not serializer.is_valid():
             raise invalid_request(validation_detail(serializer.errors))
         return serializer.validated_data
