@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import translation
 
 from .models import LabelStatus, Notification, Rma, RmaStatus
+from .prepared import insert
 from .queue import enqueue_on_commit
 from .services.events import record_event
 
@@ -52,7 +53,8 @@ def notification_queue(
         "language": translation.get_language() or "",
     }
     if new:
-        notification, created = Notification.objects.create(idempotency_key=key, **fields), True
+        notification, created = Notification(idempotency_key=key, **fields), True
+        insert([notification])
     else:
         notification, created = Notification.objects.get_or_create(
             idempotency_key=key, defaults=fields

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from returns_portal import outbound
 
 from .models import DeliveryStatus, Rma, RmaEvent, WebhookDelivery, WebhookEndpoint
-from .prepared import Prepared
+from .prepared import Prepared, insert
 from .queue import enqueue_later, enqueue_on_commit
 from .selectors import JSONArrayAgg
 
@@ -122,7 +122,7 @@ def webhook_queue(
         return []
     if endpoints is None:
         endpoints = webhook_endpoints(store_id=rma.store_id)
-    deliveries = WebhookDelivery.objects.bulk_create(
+    deliveries = insert(
         [
             WebhookDelivery(
                 endpoint=endpoint,

@@ -18,6 +18,7 @@ from rma.eligibility import evaluate_order
 from rma.errors import RequestError, RmaError
 from rma.models import ApiKey, ApiTransaction, Channel, Order, Store
 from rma.numbers import normalise_rma_number, retry_if_number_taken
+from rma.prepared import insert
 from rma.selectors import with_eligibility_lines
 from rma.services.actors import Actor
 from rma.services.rma_request import (
@@ -117,13 +118,14 @@ def generate_rma(
     def attempt() -> dict:
         with transaction.atomic():
             body = _create_rmas(store=store, order_id=order_id, payload=payload, api_key=api_key)
-            ApiTransaction.objects.create(
+            record = ApiTransaction(
                 store=store,
                 transaction_id=transaction_id,
                 request_hash=digest,
                 response_status=201,
                 response_body=body,
             )
+            insert([record])
         return body
 
     try:

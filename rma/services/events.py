@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rma.models import Rma, RmaEvent, WebhookEndpoint
+from rma.prepared import insert
 from rma.webhooks import webhook_queue
 
 from .actors import Actor
@@ -48,7 +49,7 @@ def record_events(
     """Write several events of one RMA, in their order, in one insert (one round trip
     where a request's `rma.created` and `rma.authorized` took two); their webhook
     deliveries too, as `record_event`."""
-    created = RmaEvent.objects.bulk_create(
+    created = insert(
         [
             RmaEvent(
                 rma=rma,

@@ -31,7 +31,7 @@ from rma.models import (
 )
 from rma.numbers import new_rma_number, retry_if_number_taken
 from rma.policy import StorePolicy
-from rma.prepared import Prepared
+from rma.prepared import Prepared, insert
 from rma.selectors import customer_return_moments, order_lines_for_eligibility
 from rma.transitions import EVENT_FOR_STATUS, is_allowed
 from rma.webhooks import active_endpoints_of_store
@@ -450,7 +450,7 @@ def _create_rma(
         if items_received or kept is not None or settings.LABEL_SERVICE == "none"
         else LabelStatus.PENDING
     )
-    rma = Rma.objects.create(
+    rma = Rma(
         store=order.store,
         order=order,
         # Drawn at random; a taken one fails the insert (unique) and the request runs again.
@@ -469,7 +469,8 @@ def _create_rma(
         rule_decisions=list(rule_decisions),
         **context.fields(),
     )
-    rma_lines = RmaLine.objects.bulk_create(
+    insert([rma])
+    rma_lines = insert(
         [
             RmaLine(
                 rma=rma,

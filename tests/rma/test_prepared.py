@@ -1,14 +1,19 @@
-"""Prepared querysets (rma/prepared.py) return what the queryset would, compiled once."""
+"""Prepared querysets (rma/prepared.py) return what the queryset would, compiled once;
+prepared inserts write what `bulk_create` would."""
+
+import datetime as dt
+import uuid
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, signals
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from rma import apikeys, selectors
 from rma.apikeys import api_key_authenticate, api_key_create
-from rma.models import Order, OrderLine
-from rma.prepared import Prepared
+from rma.models import Order, OrderLine, Rma, RmaEvent
+from rma.prepared import Prepared, insert
 from rma.selectors import (
     order_for_eligibility,
     order_for_eligibility_by_store_code,
@@ -307,3 +312,80 @@ def test_while_django_logs_queries_a_run_is_logged_with_its_values_unprepared():
     assert found.pk == order.pk
     assert "'A-1'" in queries[0]["sql"]
     assert not [sql for sql in prepared_statements() if '"store_name"' in sql]
+
+
+NOW = timezone.now()
+
+
+def new_rma(order, now=NOW, **fields) -> Rma:
+    return Rma(
+        store=order.store,
+        order=order,
+        rma_number=fields.pop("rma_number", f"TEST-{uuid.uuid4().hex[:9]}"),
+        status="AUTHORIZED",
+        request_group=uuid.uuid4(),
+        authorized_at=now,
+        expires_at=now + dt.timedelta(days=30),
+        rule_decisions=[{"rule": "keep"}],
+        **fields,
+    )
+
+
+def stored(model, pk) -> dict:
+    """A row's values, but for what differs between two inserts of the same instance."""
+    row = model.objects.filter(pk=pk).values().get()
+    return {
+        name: value
+        for name, value in row.items()
+        if name not in {"id", "rma_number", "request_group", "created_at", "updated_at"}
+    }
+
+
+def test_an_insert_writes_the_row_bulk_create_writes_and_sets_the_key():
+    order = OrderFactory()
+    ours, django = new_rma(order, source_name="OMS"), new_rma(order, source_name="OMS")
+
+    assert insert([ours]) == [ours]
+    [django] = Rma.objects.bulk_create([django])
+
+    assert ours.pk and not ours._state.adding and ours._state.db == "default"
+    assert ours.created_at and ours.updated_at  # auto_now_add and auto_now, as Django sets them
+    assert stored(Rma, ours.pk) == stored(Rma, django.pk)
+
+
+def test_rows_of_one_insert_keep_their_order_and_values():
+    rma = RmaFactory()
+    events = [
+        RmaEvent(rma=rma, type=f"rma.{number}", actor_type="SYSTEM", data={"n": number})
+        for number in range(3)
+    ]
+
+    insert(events)
+
+    stored_events = RmaEvent.objects.filter(rma=rma).order_by("pk")
+    assert [(event.pk, event.type, event.data) for event in stored_events] == [
+        (event.pk, event.type, event.data) for event in events
+    ]
+    assert insert([]) == []
+
+
+def test_a_taken_unique_value_is_djangos_integrity_error():
+    taken = RmaFactory()
+
+    with pytest.raises(IntegrityError, match="rma_number"), transaction.atomic():
+        insert([new_rma(taken.order, rma_number=taken.rma_number)])
+
+
+@pytest.mark.postgres
+def test_postgresql_prepares_an_insert_once_per_connection():
+    order = OrderFactory()
+
+    def ours():
+        return [sql for sql in prepared_statements() if sql.startswith('INSERT INTO "rma_rma"')]
+
+    insert([new_rma(order)])
+    prepared = ours()
+    insert([new_rma(order)])
+
+    assert ours() == prepared and all("$1" in sql for sql in prepared)
+    assert prepared
