@@ -32,6 +32,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from rma.apikeys import api_key_authenticate
+from rma.queue import held_until_published, publish
 from rma.selectors import store_key_and_order_for_eligibility
 
 from . import json_codec, operations, xml_codec
@@ -166,7 +167,13 @@ class RmaServiceView(APIView):
         self.echo = {}
         if self.api_format == NEGOTIATED:
             self.api_format = negotiated_format(request)
-        return super().dispatch(request, *args, **kwargs)
+        # Follow-up tasks (a label, emails) are published once the response has gone out:
+        # the WSGI server closes the response after sending it (Django's closers).
+        with held_until_published() as tasks:
+            response = super().dispatch(request, *args, **kwargs)
+        if tasks:
+            response._resource_closers.append(lambda: publish(tasks))
+        return response
 
     def initial(self, request, *args, **kwargs):
         # The store and the key in one query; an unknown store is 1002 for anyone, then
