@@ -39,6 +39,7 @@ from rma.webhooks import active_endpoints_of_store
 from .actors import Actor
 from .events import NewEvent, record_events
 from .exchanges import exchange_quotes, exchange_reserve_lines, exchange_status_changed
+from .rma_receive import received_line_data
 from .rma_resolve import rma_resolve_kept
 
 
@@ -572,17 +573,8 @@ def _status_events(rma: Rma, *, status: str, actor: Actor) -> list[NewEvent]:
                     "to": RmaStatus.RECEIVED,
                     "at_counter": True,
                     "short": False,
-                    "lines": [
-                        {
-                            "line_number": line.order_line.line_number,
-                            "item_id": line.order_line.item_id,
-                            "quantity": line.quantity,
-                            "received_quantity": line.received_quantity,
-                            "condition": line.condition,
-                            "disposition": line.disposition,
-                        }
-                        for line in rma.lines.all()
-                    ],
+                    # The same line shape as a parcel scanned at the warehouse.
+                    "lines": [received_line_data(line) for line in rma.lines.all()],
                 },
             )
         )

@@ -332,6 +332,18 @@ def test_items_received_at_a_counter_are_received_at_once_without_a_label(
         "RECEIVED",
         True,
     )
+    # Each line as a parcel scanned at the warehouse records it.
+    assert received["lines"] == [
+        {
+            "line_number": line.order_line.line_number,
+            "item_id": line.order_line.item_id,
+            "quantity": line.quantity,
+            "received_quantity": 2,
+            "condition": "UNINSPECTED",
+            "disposition": "",
+            "units": [],
+        }
+    ]
     # The shopper hears the goods were received; no confirmation, no label task.
     assert list(Notification.objects.values_list("kind", flat=True)) == ["received_at_counter"]
 
